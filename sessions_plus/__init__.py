@@ -1,0 +1,82 @@
+"""sessions-plus: production-grade conversation memory for AI agent SDKs.
+
+``import sessions_plus`` needs no optional dependency: backends whose client library is an extra
+(Redis, DynamoDB) and the encryption wrapper load on first attribute access.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .backends.memory import MemoryStore
+from .codec import JsonCodec
+from .errors import (
+    ConfigurationError,
+    ConflictError,
+    CorruptRecordError,
+    InvalidItemError,
+    InvalidSessionIdError,
+    MissingDependencyError,
+    RecordNotFoundError,
+    RecordTooLargeError,
+    SessionsPlusError,
+    StoreClosedError,
+    StoreUnavailableError,
+)
+from .ids import MAX_NAME_LENGTH, MAX_SESSION_ID_LENGTH
+from .records import Record, SessionInfo, SessionPage
+from .registry import open_store, register_scheme
+from .store import DEFAULT_STREAM, ConversationStore
+
+if TYPE_CHECKING:
+    from .backends.dynamodb import DynamoDBStore
+    from .backends.redis import RedisStore
+    from .backends.sqlite import SQLiteStore
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "SQLiteStore": "sessions_plus.backends.sqlite",
+    "RedisStore": "sessions_plus.backends.redis",
+    "DynamoDBStore": "sessions_plus.backends.dynamodb",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sessions_plus' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "DEFAULT_STREAM",
+    "MAX_NAME_LENGTH",
+    "MAX_SESSION_ID_LENGTH",
+    "ConfigurationError",
+    "ConflictError",
+    "ConversationStore",
+    "CorruptRecordError",
+    "DynamoDBStore",
+    "InvalidItemError",
+    "InvalidSessionIdError",
+    "JsonCodec",
+    "MemoryStore",
+    "MissingDependencyError",
+    "Record",
+    "RecordNotFoundError",
+    "RecordTooLargeError",
+    "RedisStore",
+    "SQLiteStore",
+    "SessionInfo",
+    "SessionPage",
+    "SessionsPlusError",
+    "StoreClosedError",
+    "StoreUnavailableError",
+    "__version__",
+    "open_store",
+    "register_scheme",
+]

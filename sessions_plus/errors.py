@@ -1,0 +1,78 @@
+"""Typed errors: everything sessions-plus raises on purpose derives from SessionsPlusError."""
+
+from __future__ import annotations
+
+
+class SessionsPlusError(Exception):
+    """Base class of every error sessions-plus raises on purpose."""
+
+
+class StoreUnavailableError(SessionsPlusError, ConnectionError):
+    """The backing store could not be reached (refused, timed out, shutting down).
+
+    Raised within a bounded time; retrying the same call later on the same store object is safe
+    and is expected to succeed once the server is back.
+    """
+
+
+class StoreClosedError(SessionsPlusError, RuntimeError):
+    """The store was closed with ``aclose()`` and can no longer be used."""
+
+
+class InvalidSessionIdError(SessionsPlusError, ValueError):
+    """A session id (or stream or document name) is empty, too long or not valid text."""
+
+
+class InvalidItemError(SessionsPlusError, ValueError):
+    """An item is not JSON-representable (NaN, bytes, sets, objects, cycles, non-str keys)
+    or nests deeper than the codec allows. Nothing was written."""
+
+
+class RecordTooLargeError(SessionsPlusError, ValueError):
+    """An encoded record is larger than the store's ``max_record_bytes``. Nothing was written."""
+
+    def __init__(self, message: str, *, size: int, limit: int) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
+class CorruptRecordError(SessionsPlusError):
+    """A stored record could not be decoded (or decrypted, or authenticated)."""
+
+    def __init__(
+        self, message: str, *, session_id: str, stream: str, seq: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.session_id = session_id
+        self.stream = stream
+        self.seq = seq
+
+
+class ConflictError(SessionsPlusError):
+    """A conditional write found the session in another state than the caller expected,
+    or concurrent writers kept conflicting past the retry budget. Nothing was written."""
+
+
+class RecordNotFoundError(SessionsPlusError, LookupError):
+    """The record addressed by seq does not exist (for ``replace``)."""
+
+
+class ConfigurationError(SessionsPlusError, ValueError):
+    """A store URL, option or bring-your-own resource (table, key schema) is invalid."""
+
+
+class MissingDependencyError(SessionsPlusError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+
+def missing_dependency(
+    feature: str, extra: str, cause: BaseException | None = None
+) -> MissingDependencyError:
+    """Build the one clear error for a missing optional dependency."""
+    err = MissingDependencyError(
+        f"{feature} needs an optional dependency that is not installed. "
+        f'Install it with: pip install "sessions-plus[{extra}]"'
+    )
+    err.__cause__ = cause
+    return err

@@ -1,0 +1,8 @@
+"""Per-backend pytest plugins.
+
+Each module here (not starting with ``_``) is loaded as a pytest plugin and declares
+``BACKENDS = {"backend-id": "fixture_name"}``. The named fixture returns a
+:class:`tests.backends._factory.StoreFactory`; the shared ``store_factory`` fixture in
+``tests/conftest.py`` is parametrized over every declared backend, so a new backend joins the
+conformance suite and the adapter tests by adding one module here.
+"""

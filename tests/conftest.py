@@ -1,0 +1,37 @@
+"""Shared fixtures: ``store_factory`` / ``store`` run every test over every backend."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import AsyncIterator
+
+import pytest
+
+from sessions_plus import ConversationStore
+from tests import backends as _backends
+from tests.backends._factory import StoreFactory
+
+_MODULES = [
+    f"tests.backends.{info.name}"
+    for info in pkgutil.iter_modules(_backends.__path__)
+    if not info.name.startswith("_")
+]
+pytest_plugins = _MODULES
+
+ALL_BACKENDS: dict[str, str] = {}
+for _name in _MODULES:
+    ALL_BACKENDS.update(importlib.import_module(_name).BACKENDS)
+
+
+@pytest.fixture(params=sorted(ALL_BACKENDS))
+def store_factory(request: pytest.FixtureRequest) -> StoreFactory:
+    """A StoreFactory for each backend in turn."""
+    factory: StoreFactory = request.getfixturevalue(ALL_BACKENDS[request.param])
+    return factory
+
+
+@pytest.fixture
+async def store(store_factory: StoreFactory) -> AsyncIterator[ConversationStore]:
+    """A fresh store (no TTL) for each backend in turn."""
+    yield store_factory()
