@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .backends.dynamodb import DynamoDBStore
     from .backends.redis import RedisStore
     from .backends.sqlite import SQLiteStore
+    from .encrypted import EncryptedStore
 
 __version__ = "0.1.0"
 
@@ -40,6 +41,7 @@ _LAZY = {
     "SQLiteStore": "sessions_plus.backends.sqlite",
     "RedisStore": "sessions_plus.backends.redis",
     "DynamoDBStore": "sessions_plus.backends.dynamodb",
+    "EncryptedStore": "sessions_plus.encrypted",
 }
 
 
@@ -61,6 +63,7 @@ __all__ = [
     "ConversationStore",
     "CorruptRecordError",
     "DynamoDBStore",
+    "EncryptedStore",
     "InvalidItemError",
     "InvalidSessionIdError",
     "JsonCodec",

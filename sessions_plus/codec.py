@@ -2,14 +2,18 @@
 
 Every accepted item reads back equal (``==``) to what was written: values that JSON would change or
 cannot hold (NaN and infinities, bytes, sets, arbitrary objects, cycles, non-``str`` dict keys) are
-rejected with :class:`InvalidItemError` before anything is written. Tuples are accepted and read
-back as lists. Nothing is ever pickled.
+rejected with :class:`InvalidItemError` before anything is written, as are ints longer than
+Python's int/str conversion limit (4,300 digits by default). Tuples are accepted and read back as
+lists. Strings holding lone surrogates are stored with JSON ``\\u`` escapes and read back equal;
+a high surrogate directly followed by a low one is rejected (JSON would read back one character).
+Nothing is ever pickled.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from .errors import InvalidItemError, RecordTooLargeError
@@ -21,6 +25,7 @@ DEFAULT_MAX_DEPTH = 100
 """Default deepest nesting of lists and dicts in one item."""
 
 _SCALARS = (str, int, type(None))
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 
 
 class JsonCodec:
@@ -43,7 +48,20 @@ class JsonCodec:
     def encode(self, item: Any) -> bytes:
         """Validate ``item`` and return its compact UTF-8 JSON encoding."""
         _validate(item, self.max_depth)
-        data = json.dumps(item, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        try:
+            text = json.dumps(item, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except ValueError as exc:  # an int longer than sys.get_int_max_str_digits()
+            raise InvalidItemError(f"$: {exc}") from None
+        try:
+            data = text.encode()
+        except UnicodeEncodeError:
+            # A lone surrogate is not UTF-8 text; \uXXXX escapes keep it and read back equal.
+            # A high surrogate followed by a low one would read back as one joined character.
+            if _SURROGATE_PAIR.search(text):
+                raise InvalidItemError(
+                    "$: a str holds a surrogate pair, which JSON reads back as one character"
+                ) from None
+            data = json.dumps(item, separators=(",", ":"), allow_nan=False).encode()
         if len(data) > self.max_record_bytes:
             raise RecordTooLargeError(
                 f"record is {len(data)} bytes encoded; the limit is {self.max_record_bytes}",
@@ -57,36 +75,72 @@ class JsonCodec:
         return json.loads(data)
 
 
+MAX_PATH_CHARS = 80
+"""Longest item path quoted in an :class:`InvalidItemError` message."""
+
+# A path is built only for the error message: a linked list of (parent, key, container).
+_Path = tuple["_Path | None", "str | int", Any]
+
+
 def _validate(item: Any, max_depth: int) -> None:
-    """Walk ``item`` once, rejecting anything JSON would not round-trip."""
-    # Iterative walk: (value, depth). ``active`` holds ids of containers on the current path
-    # is unnecessary because the depth bound also ends cycles; report them clearly anyway.
-    stack: list[tuple[Any, int, str]] = [(item, 1, "$")]
-    seen: set[int] = set()
+    """Walk ``item`` once (iteratively), rejecting anything JSON would not round-trip.
+
+    A cycle always ends at the depth bound; it is then told apart from deep nesting by
+    checking whether the container is one of its own ancestors.
+    """
+    stack: list[tuple[Any, int, _Path | None]] = [(item, 1, None)]
     while stack:
         value, depth, path = stack.pop()
         if isinstance(value, _SCALARS):  # bool is an int
             continue
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise InvalidItemError(f"{path}: {value!r} is not valid JSON")
+                raise InvalidItemError(f"{_format_path(path)}: {value!r} is not valid JSON")
             continue
         if isinstance(value, dict | list | tuple):
             if depth > max_depth:
-                ident = id(value)
-                if ident in seen:
-                    raise InvalidItemError(f"{path}: circular reference")
-                raise InvalidItemError(f"{path}: nested deeper than {max_depth} levels")
-            seen.add(id(value))
+                if _is_ancestor(value, path):
+                    raise InvalidItemError(f"{_format_path(path)}: circular reference")
+                raise InvalidItemError(
+                    f"{_format_path(path)}: nested deeper than {max_depth} levels"
+                )
             if isinstance(value, dict):
                 for key, child in value.items():
                     if not isinstance(key, str):
                         raise InvalidItemError(
-                            f"{path}: dict key {key!r} is {type(key).__name__}, not str"
+                            f"{_format_path(path)}: dict key {_short(repr(key))} is "
+                            f"{type(key).__name__}, not str"
                         )
-                    stack.append((child, depth + 1, f"{path}.{key}"))
+                    stack.append((child, depth + 1, (path, key, value)))
             else:
                 for index, child in enumerate(value):
-                    stack.append((child, depth + 1, f"{path}[{index}]"))
+                    stack.append((child, depth + 1, (path, index, value)))
             continue
-        raise InvalidItemError(f"{path}: {type(value).__name__} is not JSON-representable")
+        raise InvalidItemError(
+            f"{_format_path(path)}: {type(value).__name__} is not JSON-representable"
+        )
+
+
+def _is_ancestor(value: Any, path: _Path | None) -> bool:
+    while path is not None:
+        if path[2] is value:
+            return True
+        path = path[0]
+    return False
+
+
+def _format_path(path: _Path | None) -> str:
+    """``$.key[0]...`` for an error message, shortened to about MAX_PATH_CHARS characters."""
+    parts: list[str] = []
+    while path is not None:
+        key = path[1]
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{_short(key, 30)}")
+        path = path[0]
+    return _short("$" + "".join(reversed(parts)), MAX_PATH_CHARS)
+
+
+def _short(text: str, limit: int = MAX_PATH_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return f"{text[:half]}...{text[-half:]}"

@@ -86,9 +86,11 @@ def common_options(query: dict[str, str]) -> dict[str, Any]:
     if "on_corrupt" in query:
         options["on_corrupt"] = query.pop("on_corrupt")
     if "max_record_bytes" in query:
-        size = pop_float(query, "max_record_bytes")
-        if size is not None:
-            options["max_record_bytes"] = int(size)
+        raw = query.pop("max_record_bytes")
+        try:
+            options["max_record_bytes"] = int(raw)
+        except ValueError:
+            raise ConfigurationError(f"option max_record_bytes={raw!r} is not an int") from None
     return options
 
 

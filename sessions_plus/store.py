@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Self
 
@@ -98,6 +98,14 @@ class ConversationStore(ABC):
     ) -> None:
         if on_corrupt not in ("raise", "skip"):
             raise ConfigurationError(f"on_corrupt must be 'raise' or 'skip', not {on_corrupt!r}")
+        if (
+            isinstance(max_record_bytes, bool)
+            or not isinstance(max_record_bytes, int)
+            or max_record_bytes <= 0
+        ):
+            raise ConfigurationError(
+                f"max_record_bytes must be a positive int, not {max_record_bytes!r}"
+            )
         self.ttl: float | None = check_ttl(ttl)
         self.refresh_on_read: bool = bool(refresh_on_read)
         self.on_corrupt: OnCorrupt = on_corrupt
@@ -153,15 +161,16 @@ class ConversationStore(ABC):
         go into every record's header. With ``if_last_seq`` the append happens only if the
         stream's last seq is exactly that value (0 for empty), else :class:`ConflictError` and
         nothing is written. Every item is validated and encoded before anything is written;
-        an empty ``items`` writes nothing and returns ``[]``. The session is created if needed
-        and its TTL slides.
+        an empty ``items`` writes nothing and returns ``[]``. ``items`` must be a sequence of
+        items: a ``str``, ``bytes`` or mapping raises ``TypeError`` (it is one item, not many).
+        The session is created if needed and its TTL slides.
         """
         self._check_open()
         check_session_id(session_id)
         check_name(stream, "stream")
         _check_header(format, author)
         _check_seq(if_last_seq, "if_last_seq")
-        payloads = [self.codec.encode(item) for item in items]
+        payloads = self._encode_items(items)
         if not payloads:
             return []
         first = await self._append(session_id, stream, payloads, format, author, if_last_seq)
@@ -251,7 +260,9 @@ class ConversationStore(ABC):
         This is the atomic history rewrite (compaction, rollback): readers see the old suffix or
         the new one, never a mix. ``start_seq`` must be between 1 and last seq + 1. With
         ``if_last_seq`` the splice happens only if the stream's last seq is still that value,
-        else :class:`ConflictError`. Returns the seqs of the new records.
+        else :class:`ConflictError`; a ``start_seq`` past the end raises ``ValueError``. In both
+        cases nothing changes. ``items`` may be empty (truncation only). Returns the seqs of the
+        new records.
         """
         self._check_open()
         check_session_id(session_id)
@@ -261,14 +272,18 @@ class ConversationStore(ABC):
         _check_seq(if_last_seq, "if_last_seq")
         if if_last_seq is not None and start_seq > if_last_seq + 1:
             raise ValueError("start_seq is past the end of the stream given by if_last_seq")
-        payloads = [self.codec.encode(item) for item in items]
+        payloads = self._encode_items(items)
         first = await self._splice(
             session_id, stream, start_seq, payloads, format, author, if_last_seq
         )
         return list(range(first, first + len(payloads)))
 
     async def clear(self, session_id: str, *, stream: str = DEFAULT_STREAM) -> None:
-        """Remove every record of one stream; its next append gets seq 1. Documents stay."""
+        """Remove every record of one stream; its next append gets seq 1. Documents stay.
+
+        The session itself stays (with its other streams and documents) and its TTL slides; a
+        session that does not exist is not created.
+        """
         self._check_open()
         check_session_id(session_id)
         check_name(stream, "stream")
@@ -333,7 +348,11 @@ class ConversationStore(ABC):
     # ------------------------------------------------------------------ sessions
 
     async def info(self, session_id: str) -> SessionInfo | None:
-        """Metadata of a live session, or None if it does not exist or expired. Cheap."""
+        """Metadata of a live session, or None if it does not exist or expired. Cheap.
+
+        A session exists from its first write until it is deleted or expires, even once every
+        stream is emptied (by ``pop``, ``clear`` or ``splice``) and it has no documents.
+        """
         self._check_open()
         check_session_id(session_id)
         return await self._info(session_id)
@@ -342,8 +361,10 @@ class ConversationStore(ABC):
         """One page of live sessions.
 
         Ordered by session id (code point order) where the backend can; a cursor continues
-        after the page it came from. Never scans the whole keyspace of a shared server on the
-        hot path; backends document what a listing costs.
+        after the page it came from. A page holds at most ``limit`` sessions (possibly fewer,
+        even none, before the end); following ``next_cursor`` until it is None yields every
+        session that stays live during the listing exactly once. Never scans the whole keyspace
+        of a shared server on the hot path; backends document what a listing costs.
         """
         self._check_open()
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
@@ -351,11 +372,19 @@ class ConversationStore(ABC):
         return await self._list_sessions(limit, cursor)
 
     async def purge_expired(self) -> int:
-        """Remove expired sessions' data now; return how many sessions were removed."""
+        """Remove expired sessions' data now; return how many sessions were removed.
+
+        Sessions the backend already removed by itself (native TTL) are not counted.
+        """
         self._check_open()
         return await self._purge_expired()
 
     # ------------------------------------------------------------------ helpers
+
+    def _encode_items(self, items: Sequence[Any]) -> list[bytes]:
+        if isinstance(items, str | bytes | bytearray | Mapping):
+            raise TypeError(f"items must be a sequence of items, not {type(items).__name__}")
+        return [self.codec.encode(item) for item in items]
 
     def _decode_records(self, session_id: str, stream: str, raws: list[RawRecord]) -> list[Record]:
         records: list[Record] = []

@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from sessions_plus import ConversationStore
-from tests import backends as _backends
-from tests.backends._factory import StoreFactory
+pytest.register_assert_rewrite("tests.backends")
+
+from sessions_plus import ConversationStore  # noqa: E402
+from tests import backends as _backends  # noqa: E402
+from tests.backends._factory import StoreFactory  # noqa: E402
 
 _MODULES = [
     f"tests.backends.{info.name}"

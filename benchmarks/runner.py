@@ -1,0 +1,316 @@
+"""Builds the implementations, runs every workload in alternating rounds, counts requests."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import floors, openai_impls, strands_impls
+from .counters import DYNAMODB, RedisCounter, Window
+from .env import Env
+from .harness import Config, Samples, SliceResult, alternate
+from .implementations import SessionImpl, Skipped, StrandsImpl, Unavailable
+from .workloads import (
+    SessionWorkload,
+    concurrent_name,
+    concurrent_slice,
+    restore_name,
+    session_workloads,
+    strands_prepare,
+    strands_restore_slice,
+)
+
+
+@dataclass
+class Row:
+    """One implementation x workload result (the JSON row, plus bookkeeping)."""
+
+    implementation: str
+    backend: str
+    workload: str
+    role: str
+    ops_per_s: float | None
+    p50_ms: float | None
+    p99_ms: float | None
+    lost: int | None = None
+    duplicated: int | None = None
+    requests_per_op: float | None = None
+    server_commands_per_op: float | None = None
+    request_mix: dict[str, float] = field(default_factory=dict)
+    samples: int = 0
+    vs_sdk: float | None = None
+    sdk_baseline: str | None = None
+    vs_floor: float | None = None
+    floor_baseline: str | None = None
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "implementation": self.implementation,
+            "backend": self.backend,
+            "workload": self.workload,
+            "role": self.role,
+            "ops_per_s": _round(self.ops_per_s, 1),
+            "p50_ms": _round(self.p50_ms, 4),
+            "p99_ms": _round(self.p99_ms, 4),
+            "lost": self.lost,
+            "duplicated": self.duplicated,
+            "requests_per_op": _round(self.requests_per_op, 3),
+            "server_commands_per_op": _round(self.server_commands_per_op, 3),
+            "request_mix": self.request_mix,
+            "samples": self.samples,
+            "vs_sdk": _round(self.vs_sdk, 3),
+            "sdk_baseline": self.sdk_baseline,
+            "vs_floor": _round(self.vs_floor, 3),
+            "floor_baseline": self.floor_baseline,
+        }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    config: Config | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+class Selector:
+    """``--only`` patterns: a regex searched (case-insensitively) in "backend/impl/workload"."""
+
+    def __init__(self, patterns: Sequence[str] = ()) -> None:
+        self._patterns = [re.compile(p, re.IGNORECASE) for p in patterns]
+
+    def __call__(self, backend: str, implementation: str, workload: str = "") -> bool:
+        if not self._patterns:
+            return True
+        text = f"{backend}/{implementation}/{workload}"
+        return any(p.search(text) for p in self._patterns)
+
+    def any_workload(self, backend: str, implementation: str, workloads: Sequence[str]) -> bool:
+        return any(self(backend, implementation, w) for w in workloads)
+
+
+Log = Callable[[str], None]
+
+
+_START = time.perf_counter()
+
+
+def _stderr(message: str) -> None:
+    print(f"[{time.perf_counter() - _START:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+async def _build(
+    builders: Sequence[tuple[str, str, Callable[[Env], Any]]],
+    env: Env,
+    wanted: Callable[[str, str], bool],
+    results: Results,
+    log: Log,
+) -> list[Any]:
+    built: list[Any] = []
+    for backend, name, builder in builders:
+        if not wanted(backend, name):
+            continue
+        try:
+            built.append(await builder(env))
+        except Unavailable as exc:
+            results.skipped.append(Skipped(f"{backend}/{name}", str(exc)))
+            log(f"skip {backend}/{name}: {exc}")
+        except Exception as exc:
+            results.skipped.append(Skipped(f"{backend}/{name}", f"{type(exc).__name__}: {exc}"))
+            log(f"skip {backend}/{name}: {traceback.format_exc()}")
+    return built
+
+
+def _row(impl: SessionImpl | StrandsImpl, workload: str, samples: Samples) -> Row:
+    return Row(
+        implementation=impl.name,
+        backend=impl.backend,
+        workload=workload,
+        role=impl.role,
+        ops_per_s=samples.ops_per_s,
+        p50_ms=samples.p50_ms,
+        p99_ms=samples.p99_ms,
+        lost=samples.lost,
+        duplicated=samples.duplicated,
+        samples=len(samples.latencies),
+    )
+
+
+async def _counter_for(impl: SessionImpl, env: Env, cache: dict[str, Any]) -> Any:
+    if impl.backend == "dynamodb":
+        return DYNAMODB
+    if impl.backend == "redis":
+        if "redis" not in cache:
+            import redis.asyncio as aioredis
+
+            cache["redis"] = RedisCounter(aioredis.Redis.from_url(env.redis_url))
+        return cache["redis"]
+    if impl.backend == "redis-cluster":
+        # Round trips only: command statistics would have to be summed over every node.
+        return cache.setdefault("redis-cluster", RedisCounter(None))
+    return None
+
+
+def _apply_window(row: Row, window: Window, ops: int) -> None:
+    row.requests_per_op = window.requests / ops
+    total = sum(window.server_commands.values())
+    row.server_commands_per_op = total / ops if total else None
+    row.request_mix = {name: round(n / ops, 3) for name, n in window.server_commands.items()}
+
+
+async def run(
+    config: Config,
+    only: Sequence[str] = (),
+    *,
+    log: Log = _stderr,
+    env: Env | None = None,
+    include_strands: bool = True,
+    backends: set[str] | None = None,
+) -> Results:
+    """Run every selected implementation x workload; return the rows (ratios not yet set)."""
+    select = Selector(only)
+    results = Results(config=config)
+    env = env or Env()
+    DYNAMODB.install()
+    counters: dict[str, Any] = {}
+    workloads = session_workloads(config)
+    names = [w.name for w in workloads] + [concurrent_name(config)]
+
+    def wanted_session(backend: str, name: str) -> bool:
+        return (backends is None or backend in backends) and select.any_workload(
+            backend, name, names
+        )
+
+    try:
+        impls: list[SessionImpl] = await _build(
+            openai_impls.BUILDERS + floors.BUILDERS, env, wanted_session, results, log
+        )
+        for workload in workloads:
+            await _session_workload(workload, impls, config, select, env, counters, results, log)
+        await _concurrent_workload(impls, config, select, results, log)
+        for impl in impls:
+            await impl.aclose()
+
+        if include_strands:
+            restore = restore_name(config)
+
+            def wanted_strands(backend: str, name: str) -> bool:
+                return (backends is None or backend in backends) and select(backend, name, restore)
+
+            managers: list[StrandsImpl] = await _build(
+                strands_impls.BUILDERS, env, wanted_strands, results, log
+            )
+            await _strands_workload(managers, config, results, log)
+            for manager in managers:
+                await manager.aclose()
+    finally:
+        results.versions.update(env.versions)
+        for counter in counters.values():
+            admin = getattr(counter, "_admin", None)
+            if admin is not None:
+                await admin.aclose()
+        await env.aclose()
+    return results
+
+
+async def _session_workload(
+    workload: SessionWorkload,
+    impls: list[SessionImpl],
+    config: Config,
+    select: Selector,
+    env: Env,
+    counters: dict[str, Any],
+    results: Results,
+    log: Log,
+) -> None:
+    chosen = [
+        i for i in impls if i.supports(workload.name) and select(i.backend, i.name, workload.name)
+    ]
+    if not chosen:
+        return
+    log(f"== {workload.name}: preparing {len(chosen)} implementations")
+    handles: dict[SessionImpl, Any] = {}
+    for impl in chosen:
+        try:
+            handles[impl] = await workload.prepare(impl)
+        except Exception as exc:
+            results.skipped.append(Skipped(impl.label, f"{workload.name}: {exc!r}"))
+            log(f"skip {impl.label} on {workload.name}: {traceback.format_exc()}")
+
+    def slice_for(impl: SessionImpl) -> Callable[[int], Any]:
+        async def run_slice(round_index: int) -> SliceResult:
+            return await workload.run_slice(handles[impl], config)
+
+        return run_slice
+
+    log(f"== {workload.name}: {config.rounds} rounds")
+    samples = await alternate({impl: slice_for(impl) for impl in handles}, config)
+    for impl, sample in samples.items():
+        row = _row(impl, workload.name, sample)
+        if workload.counted:
+            counter = await _counter_for(impl, env, counters)
+            if counter is not None:
+                ops = min(config.count_ops, workload.slice_ops(config))
+                async with counter.window() as window:
+                    for i in range(ops):
+                        await workload.op(handles[impl], i)
+                _apply_window(row, window, ops)
+        results.rows.append(row)
+    for impl in chosen:
+        await impl.release()
+
+
+async def _concurrent_workload(
+    impls: list[SessionImpl], config: Config, select: Selector, results: Results, log: Log
+) -> None:
+    name = concurrent_name(config)
+    chosen = [i for i in impls if i.supports(name) and select(i.backend, i.name, name)]
+    if not chosen:
+        return
+    log(f"== {name}: {config.rounds} rounds")
+
+    def slice_for(impl: SessionImpl) -> Callable[[int], Any]:
+        async def run_slice(round_index: int) -> SliceResult:
+            return await concurrent_slice(impl, config, round_index)
+
+        return run_slice
+
+    samples = await alternate({impl: slice_for(impl) for impl in chosen}, config)
+    for impl, sample in samples.items():
+        results.rows.append(_row(impl, name, sample))
+
+
+async def _strands_workload(
+    managers: list[StrandsImpl], config: Config, results: Results, log: Log
+) -> None:
+    if not managers:
+        return
+    name = restore_name(config)
+    log(f"== {name}: storing {config.strands_messages} messages per implementation")
+    sessions: dict[StrandsImpl, str] = {}
+    for impl in managers:
+        try:
+            sessions[impl] = await strands_prepare(impl, config)
+        except Exception as exc:
+            results.skipped.append(Skipped(impl.label, f"{name}: {exc!r}"))
+            log(f"skip {impl.label} on {name}: {traceback.format_exc()}")
+
+    def slice_for(impl: StrandsImpl) -> Callable[[int], Any]:
+        async def run_slice(round_index: int) -> SliceResult:
+            return await strands_restore_slice(impl, sessions[impl], config)
+
+        return run_slice
+
+    log(f"== {name}: {config.rounds} rounds")
+    samples = await alternate({impl: slice_for(impl) for impl in sessions}, config)
+    for impl, sample in samples.items():
+        results.rows.append(_row(impl, name, sample))

@@ -1,0 +1,1 @@
+"""What connects sessions-plus to real infrastructure outside Python (servers, templates)."""

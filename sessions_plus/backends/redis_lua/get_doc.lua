@@ -1,0 +1,9 @@
+-- get_doc: KEYS: meta, docs. ARGV: ttl, sid, name, refresh. Returns the payload or nil.
+use_index(2)
+if not live() then
+  return nil
+end
+if ARGV[4] == '1' then
+  touch()
+end
+return redis.call('HGET', DOCS, ARGV[3])

@@ -1,0 +1,9 @@
+-- list_docs: KEYS: meta, docs. ARGV: ttl, sid, refresh. Returns every document name.
+use_index(2)
+if not live() then
+  return {}
+end
+if ARGV[3] == '1' then
+  touch()
+end
+return redis.call('HKEYS', DOCS)

@@ -1,0 +1,1 @@
+"""Reliability and security suite: contention, faults, hostile input, corruption, encryption."""
