@@ -59,7 +59,9 @@ class SessionWorkload:
         return handle
 
     async def run_slice(self, handle: SessionHandle, config: Config) -> SliceResult:
-        return await timed_ops(self.slice_ops(config), lambda i: self.op(handle, i))
+        return await timed_ops(
+            self.slice_ops(config), lambda i: self.op(handle, i), config.slice_budget_s
+        )
 
 
 async def _append_one(handle: SessionHandle, i: int) -> None:
@@ -204,7 +206,10 @@ async def strands_restore_slice(impl: StrandsImpl, sid: str, config: Config) -> 
     def restore() -> SliceResult:
         result = SliceResult()
         clock = time.perf_counter
+        start = clock()
         for _ in range(config.restores_per_slice):
+            if result.ops and clock() - start > config.slice_budget_s:
+                break
             t0 = clock()
             manager = impl.manager(sid)
             agent = _agent(manager)

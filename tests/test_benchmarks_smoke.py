@@ -9,10 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("agents")
-
 from benchmarks.env import Env
 from benchmarks.harness import Config
 from benchmarks.report import apply_ratios, evaluate_targets, render, write_json

@@ -106,7 +106,8 @@ def translate(exc: BaseException, table: str) -> BaseException:
         message = error.get("Message", str(exc))
         if code == "TransactionCanceledException":
             return Cancelled(exc.response.get("CancellationReasons", []), message)
-        if code in UNAVAILABLE_CODES:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        if code in UNAVAILABLE_CODES or status >= 500 or code in ("500", "502", "503", "504"):
             return StoreUnavailableError(f"DynamoDB kept failing after retries: {code}: {message}")
         if code == "ResourceNotFoundException":
             return ConfigurationError(f"DynamoDB table {table!r} not found: {message}")

@@ -23,19 +23,6 @@ FAULTS = ["throttle", "provisioned", "500", "503"]
 ATTEMPTS = 2
 """``max_attempts`` of the store (botocore's ``total_max_attempts``): one retry."""
 
-# A 503 whose body is not DynamoDB JSON (as a load balancer answers) reaches botocore with the
-# error code "503", which dynamodb_client.translate() does not treat as "unavailable" yet.
-FAULTS_SURFACING = [
-    *FAULTS[:3],
-    pytest.param(
-        "503",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="bug: dynamodb_client.translate maps a plain 503 to SessionsPlusError, "
-            "not StoreUnavailableError (reported to the DynamoDB owner)",
-        ),
-    ),
-]
 
 
 @pytest.fixture
@@ -71,7 +58,7 @@ async def test_transient_faults_are_retried(proxy: FaultProxy, table: str, fault
         assert proxy.outcomes("Query")[-2:] == [fault, "ok"]
 
 
-@pytest.mark.parametrize("fault", FAULTS_SURFACING)
+@pytest.mark.parametrize("fault", FAULTS)
 async def test_faults_that_outlast_the_retries_are_typed_and_write_nothing(
     proxy: FaultProxy, table: str, fault: str
 ) -> None:
