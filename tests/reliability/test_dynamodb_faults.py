@@ -24,7 +24,6 @@ ATTEMPTS = 2
 """``max_attempts`` of the store (botocore's ``total_max_attempts``): one retry."""
 
 
-
 @pytest.fixture
 def proxy(dynamodb_server: Any) -> Iterator[FaultProxy]:
     with FaultProxy(dynamodb_server.endpoint_url) as proxy:
