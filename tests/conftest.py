@@ -22,8 +22,14 @@ _MODULES = [
 pytest_plugins = _MODULES
 
 ALL_BACKENDS: dict[str, str] = {}
+PROCESS_LOCAL: set[str] = set()
+"""Backends whose data lives in one process: no other process can open them."""
 for _name in _MODULES:
-    ALL_BACKENDS.update(importlib.import_module(_name).BACKENDS)
+    _module = importlib.import_module(_name)
+    ALL_BACKENDS.update(_module.BACKENDS)
+    PROCESS_LOCAL.update(getattr(_module, "PROCESS_LOCAL", ()))
+
+CROSS_PROCESS = sorted(set(ALL_BACKENDS) - PROCESS_LOCAL)
 
 
 @pytest.fixture(params=sorted(ALL_BACKENDS))
@@ -37,3 +43,11 @@ def store_factory(request: pytest.FixtureRequest) -> StoreFactory:
 async def store(store_factory: StoreFactory) -> AsyncIterator[ConversationStore]:
     """A fresh store (no TTL) for each backend in turn."""
     yield store_factory()
+
+
+@pytest.fixture(params=CROSS_PROCESS)
+def cross_process_factory(request: pytest.FixtureRequest) -> StoreFactory:
+    """A StoreFactory for each backend that other processes can open (by URL), in turn."""
+    factory: StoreFactory = request.getfixturevalue(ALL_BACKENDS[request.param])
+    assert factory.cross_process, f"{factory.name} has no URL: declare it in PROCESS_LOCAL"
+    return factory

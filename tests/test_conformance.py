@@ -1117,9 +1117,8 @@ asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
 """
 
 
-async def test_processes_append_to_one_session(store_factory: StoreFactory) -> None:
-    if not store_factory.cross_process:
-        pytest.skip(f"{store_factory.name} is process-local: other processes cannot reach it")
+async def test_processes_append_to_one_session(cross_process_factory: StoreFactory) -> None:
+    store_factory = cross_process_factory
     sid = "proc {1}:é/x"
     url = store_factory.url()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *sys.path])}

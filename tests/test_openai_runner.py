@@ -258,9 +258,8 @@ def _check_interleaved(history: list[Any]) -> None:
         assert mine == [f"{name}-{kind}{k}" for k in range(TURNS) for kind in "qa"]
 
 
-def test_two_processes_append_to_one_session(store_factory: StoreFactory) -> None:
-    if not store_factory.cross_process:
-        pytest.skip(f"{store_factory.name} is process-local")
+def test_two_processes_append_to_one_session(cross_process_factory: StoreFactory) -> None:
+    store_factory = cross_process_factory
     _run_writers(store_factory.url(), None)
     session = StoreSession("shared", store_factory.open())
     _check_interleaved(asyncio.run(session.get_items()))

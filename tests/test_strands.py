@@ -263,9 +263,8 @@ def _assert_nothing_lost(messages: list[Any], *, workers: int, turns: int) -> No
         assert all_texts.count(f"w{n} reply") == turns
 
 
-def test_two_processes_on_one_session_lose_nothing(store_factory: StoreFactory) -> None:
-    if not store_factory.cross_process:
-        pytest.skip(f"{store_factory.name} lives in one process")
+def test_two_processes_on_one_session_lose_nothing(cross_process_factory: StoreFactory) -> None:
+    store_factory = cross_process_factory
     url, turns = store_factory.url(), 4
     procs = [
         subprocess.Popen(
@@ -548,9 +547,8 @@ def _drop_in(url: str, session_id: str, **options: Any) -> StoreSessionManager:
     raise AssertionError(f"no drop-in for {url}")
 
 
-def test_drop_in_manager(store_factory: StoreFactory) -> None:
-    if not store_factory.cross_process:
-        pytest.skip(f"{store_factory.name} has no drop-in manager (use StoreSessionManager)")
+def test_drop_in_manager(cross_process_factory: StoreFactory) -> None:
+    store_factory = cross_process_factory
     with _drop_in(store_factory.url(), "drop-in") as manager:
         agent(manager, ["first"])("hi")
     with _drop_in(store_factory.url(), "drop-in", shared=True) as manager:

@@ -12,6 +12,7 @@ from sessions_plus import MemoryStore
 from ._factory import StoreFactory
 
 BACKENDS = {"memory": "memory_store_factory"}
+PROCESS_LOCAL = {"memory"}
 
 
 @pytest.fixture

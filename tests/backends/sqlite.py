@@ -17,6 +17,7 @@ BACKENDS = {
     "sqlite-memory": "sqlite_memory_store_factory",
     "sqlite-file": "sqlite_file_store_factory",
 }
+PROCESS_LOCAL = {"sqlite-memory"}
 
 
 def sqlite_url(path: Path, **options: Any) -> str:
