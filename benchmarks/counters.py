@@ -66,7 +66,7 @@ class RedisCounter:
             await original(conn, command, check_health)
 
         start = self._count
-        AbstractConnection.send_packed_command = counting  # type: ignore[method-assign]
+        AbstractConnection.send_packed_command = counting  # type: ignore[method-assign,assignment]
         try:
             yield window
         finally:
@@ -117,7 +117,7 @@ class DynamoDBCounter:
             original_init(session, *args, **kwargs)
             session.register("before-send.dynamodb", hook)
 
-        AioSession.__init__ = init  # type: ignore[method-assign]
+        AioSession.__init__ = init
         self._installed = True
 
     def hook_client(self, client: Any) -> None:

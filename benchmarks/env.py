@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import moto_patch
 from .implementations import Unavailable
 
 REGION = "us-east-1"
@@ -101,14 +99,17 @@ class Env:
     async def dynamodb_endpoint(self) -> str:
         """The moto server's URL (it serves DynamoDB and S3 alike)."""
         if self._moto is None:
+            # The tests' launcher: moto in a child process (its own GIL, so the server's
+            # CPU does not slow the clients measured here), one request at a time, with
+            # integrations/dynamodb/moto_speedups.py (a transaction snapshots only the items
+            # it names; a Query looks only at its own partition). One port serves every
+            # moto service, so S3SessionManager uses it too.
             launch = _launcher("dynamodb.server", "DynamoDBServer")
             server = self._stack.enter_context(launch())
             self._moto = _url_of(server)
-            # moto runs in this process: quiet its access log, drop its per-transaction
-            # whole-table copy (see moto_patch).
-            logging.getLogger("werkzeug").setLevel(logging.WARNING)
-            moto_patch.install()
-            self.versions["moto server"] = "in-process ThreadedMotoServer"
+            self.versions["moto server"] = (
+                "DynamoDBServer: child process, serialized, moto_speedups"
+            )
         return self._moto
 
     def register_dynamodb_client(self, client: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from .env import Env
@@ -188,7 +189,7 @@ async def floor_dynamodb(env: Env) -> SessionImpl:
     )
 
 
-BUILDERS = [
+BUILDERS: list[tuple[str, str, Callable[[Env], Any]]] = [
     ("sqlite", "floor: sqlite3", floor_sqlite),
     ("redis", "floor: redis-py RPUSH/LRANGE", floor_redis),
     ("dynamodb", "floor: DynamoDB PutItem/Query", floor_dynamodb),

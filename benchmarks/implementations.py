@@ -45,8 +45,8 @@ class SessionImpl:
     """One OpenAI-style implementation: ``open(session_id, namespace)`` gives a handle.
 
     ``namespace`` names the workload (and round) the session belongs to; implementations on
-    moto put each namespace in its own table, because moto copies a whole table on every
-    transaction and scans it on every query (costs real DynamoDB does not have).
+    moto put each namespace in its own table, so that one workload's items never weigh on
+    another's requests in moto's in-memory tables (costs real DynamoDB does not have).
     """
 
     name: str

@@ -192,10 +192,9 @@ async def run(
 
     try:
         impls: list[SessionImpl] = await _build(
-            openai_impls.BUILDERS + floors.BUILDERS, env, wanted_session, results, log
+            [*openai_impls.BUILDERS, *floors.BUILDERS], env, wanted_session, results, log
         )
-        for workload in workloads:
-            await _session_workload(workload, impls, config, select, env, counters, results, log)
+        await _session_workloads(workloads, impls, config, select, env, counters, results, log)
         await _concurrent_workload(impls, config, select, results, log)
         for impl in impls:
             await impl.aclose()
@@ -222,8 +221,8 @@ async def run(
     return results
 
 
-async def _session_workload(
-    workload: SessionWorkload,
+async def _session_workloads(
+    workloads: list[SessionWorkload],
     impls: list[SessionImpl],
     config: Config,
     select: Selector,
@@ -232,29 +231,36 @@ async def _session_workload(
     results: Results,
     log: Log,
 ) -> None:
-    chosen = [
-        i for i in impls if i.supports(workload.name) and select(i.backend, i.name, workload.name)
+    """Every implementation x workload pair in ONE alternation, so that comparisons across
+    workloads (get_items(limit=20) on 10 vs 10,000 items) are as drift-free as those across
+    implementations."""
+    pairs = [
+        (impl, workload)
+        for workload in workloads
+        for impl in impls
+        if impl.supports(workload.name) and select(impl.backend, impl.name, workload.name)
     ]
-    if not chosen:
+    if not pairs:
         return
-    log(f"== {workload.name}: preparing {len(chosen)} implementations")
-    handles: dict[SessionImpl, Any] = {}
-    for impl in chosen:
+    log(f"== preparing {len(pairs)} implementation x workload pairs (seeding sessions)")
+    handles: dict[tuple[SessionImpl, SessionWorkload], Any] = {}
+    for impl, workload in pairs:
         try:
-            handles[impl] = await workload.prepare(impl)
+            handles[impl, workload] = await workload.prepare(impl)
         except Exception as exc:
             results.skipped.append(Skipped(impl.label, f"{workload.name}: {exc!r}"))
             log(f"skip {impl.label} on {workload.name}: {traceback.format_exc()}")
 
-    def slice_for(impl: SessionImpl) -> Callable[[int], Any]:
+    def slice_for(key: tuple[SessionImpl, SessionWorkload]) -> Callable[[int], Any]:
         async def run_slice(round_index: int) -> SliceResult:
-            return await workload.run_slice(handles[impl], config)
+            return await key[1].run_slice(handles[key], config)
 
         return run_slice
 
-    log(f"== {workload.name}: {config.rounds} rounds")
-    samples = await alternate({impl: slice_for(impl) for impl in handles}, config)
-    for impl, sample in samples.items():
+    log(f"== {len(handles)} pairs, {config.rounds} alternating rounds")
+    samples = await alternate({key: slice_for(key) for key in handles}, config)
+    log("== counting requests per operation")
+    for (impl, workload), sample in samples.items():
         row = _row(impl, workload.name, sample)
         if workload.counted:
             counter = await _counter_for(impl, env, counters)
@@ -262,10 +268,10 @@ async def _session_workload(
                 ops = min(config.count_ops, workload.slice_ops(config))
                 async with counter.window() as window:
                     for i in range(ops):
-                        await workload.op(handles[impl], i)
+                        await workload.op(handles[impl, workload], i)
                 _apply_window(row, window, ops)
         results.rows.append(row)
-    for impl in chosen:
+    for impl in impls:
         await impl.release()
 
 

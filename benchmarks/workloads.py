@@ -32,7 +32,7 @@ async def seed(handle: SessionHandle, count: int) -> None:
         await handle.add_items(items[start : start + SEED_CHUNK])
 
 
-@dataclass
+@dataclass(eq=False)
 class SessionWorkload:
     """A workload over OpenAI-style handles.
 

@@ -80,13 +80,19 @@ def record_to_message(record: Record) -> SessionMessage:
     """
     data = record.data
     redact = data.get("redact_message")
-    now = _now()
+    # Stored messages carry both timestamps: only make one (isoformat is costly) if missing.
+    if "created_at" in data and "updated_at" in data:
+        created_at, updated_at = data["created_at"], data["updated_at"]
+    else:
+        now = _now()
+        created_at = data.get("created_at", now)
+        updated_at = data.get("updated_at", now)
     return SessionMessage(
         message=decode_bytes_values(data["message"]),
         message_id=record.seq - 1,
         redact_message=None if redact is None else decode_bytes_values(redact),
-        created_at=data.get("created_at", now),
-        updated_at=data.get("updated_at", now),
+        created_at=created_at,
+        updated_at=updated_at,
     )
 
 
