@@ -118,8 +118,8 @@ class StoreSession:
             if not self._negative_limit_reads_all:
                 return []
             effective = None
-        records = await self.store.read(self.session_id, stream=self.stream, limit=effective)
-        return [cast(TResponseInputItem, record.data) for record in records]
+        items = await self.store.read_data(self.session_id, stream=self.stream, limit=effective)
+        return cast(list[TResponseInputItem], items)
 
     async def add_items(self, items: list[TResponseInputItem]) -> None:
         """Append ``items`` atomically (all or nothing); an empty list writes nothing."""

@@ -194,18 +194,31 @@ class ConversationStore(ABC):
         exactly ``1..n``, ``after=k`` skips the first ``k`` records (offset paging). An unknown
         or expired session reads as empty.
         """
-        self._check_open()
-        check_session_id(session_id)
-        check_name(stream, "stream")
-        _check_seq(limit, "limit")
-        _check_seq(after, "after")
-        _check_seq(before, "before")
-        if keep not in ("latest", "earliest"):
-            raise ValueError(f"keep must be 'latest' or 'earliest', not {keep!r}")
-        if limit == 0 or (before is not None and before <= (after or 0) + 1):
+        if self._nothing_to_read(session_id, stream, limit, after, before, keep):
             return []
         raws = await self._read(session_id, stream, limit, after, before, keep)
         return self._decode_records(session_id, stream, raws)
+
+    async def read_data(
+        self,
+        session_id: str,
+        *,
+        stream: str = DEFAULT_STREAM,
+        limit: int | None = None,
+        after: int | None = None,
+        before: int | None = None,
+        keep: Keep = "latest",
+    ) -> list[Any]:
+        """Like :meth:`read`, but return only each record's ``data`` (the items themselves).
+
+        Same selection, order, cost bound and corrupt-record policy; without the header a
+        backend can read less per record and no :class:`Record` is built, so adapters that
+        hand plain items to an SDK use this.
+        """
+        if self._nothing_to_read(session_id, stream, limit, after, before, keep):
+            return []
+        pairs = await self._read_payloads(session_id, stream, limit, after, before, keep)
+        return self._decode_payloads(session_id, stream, pairs)
 
     async def last_seq(self, session_id: str, *, stream: str = DEFAULT_STREAM) -> int:
         """Return the stream's last seq, which is also its record count (0 if empty)."""
@@ -386,30 +399,79 @@ class ConversationStore(ABC):
             raise TypeError(f"items must be a sequence of items, not {type(items).__name__}")
         return [self.codec.encode(item) for item in items]
 
+    def _nothing_to_read(
+        self,
+        session_id: str,
+        stream: str,
+        limit: int | None,
+        after: int | None,
+        before: int | None,
+        keep: Keep,
+    ) -> bool:
+        """Validate read arguments; True if they select nothing (no backend call needed)."""
+        self._check_open()
+        check_session_id(session_id)
+        check_name(stream, "stream")
+        _check_seq(limit, "limit")
+        _check_seq(after, "after")
+        _check_seq(before, "before")
+        if keep not in ("latest", "earliest"):
+            raise ValueError(f"keep must be 'latest' or 'earliest', not {keep!r}")
+        return limit == 0 or (before is not None and before <= (after or 0) + 1)
+
     def _decode_records(self, session_id: str, stream: str, raws: list[RawRecord]) -> list[Record]:
+        decode = self.codec.decode
+        try:  # the common case, every record decodes: one comprehension, no per-record branch
+            return [
+                Record(raw.seq, decode(raw.payload), raw.created_at, raw.format, raw.author)
+                for raw in raws
+            ]
+        except ValueError:
+            pass
         records: list[Record] = []
         for raw in raws:
             try:
-                data = self.codec.decode(raw.payload)
+                data = decode(raw.payload)
             except ValueError as exc:
-                if self.on_corrupt == "skip":
-                    logger.warning(
-                        "skipping corrupt record: session=%r stream=%r seq=%d (%s)",
-                        session_id,
-                        stream,
-                        raw.seq,
-                        type(exc).__name__,
-                    )
-                    continue
-                raise CorruptRecordError(
-                    f"record seq={raw.seq} of session {session_id!r} stream {stream!r} "
-                    f"does not decode: {type(exc).__name__}",
-                    session_id=session_id,
-                    stream=stream,
-                    seq=raw.seq,
-                ) from None
+                self._corrupt(session_id, stream, raw.seq, exc)
+                continue
             records.append(Record(raw.seq, data, raw.created_at, raw.format, raw.author))
         return records
+
+    def _decode_payloads(
+        self, session_id: str, stream: str, pairs: list[tuple[int, bytes]]
+    ) -> list[Any]:
+        decode = self.codec.decode
+        try:
+            return [decode(payload) for _, payload in pairs]
+        except ValueError:
+            pass
+        items: list[Any] = []
+        for seq, payload in pairs:
+            try:
+                items.append(decode(payload))
+            except ValueError as exc:
+                self._corrupt(session_id, stream, seq, exc)
+        return items
+
+    def _corrupt(self, session_id: str, stream: str, seq: int, exc: ValueError) -> None:
+        """Apply the corrupt-record policy to record ``seq``: log and skip, or raise."""
+        if self.on_corrupt == "skip":
+            logger.warning(
+                "skipping corrupt record: session=%r stream=%r seq=%d (%s)",
+                session_id,
+                stream,
+                seq,
+                type(exc).__name__,
+            )
+            return
+        raise CorruptRecordError(
+            f"record seq={seq} of session {session_id!r} stream {stream!r} "
+            f"does not decode: {type(exc).__name__}",
+            session_id=session_id,
+            stream=stream,
+            seq=seq,
+        ) from None
 
     # ------------------------------------------------------------------ backend hooks
 
@@ -436,6 +498,20 @@ class ConversationStore(ABC):
         keep: Keep,
     ) -> list[RawRecord]:
         """Return raw records in seq order, per :meth:`read`."""
+
+    async def _read_payloads(
+        self,
+        session_id: str,
+        stream: str,
+        limit: int | None,
+        after: int | None,
+        before: int | None,
+        keep: Keep,
+    ) -> list[tuple[int, bytes]]:
+        """``(seq, payload)`` of the records :meth:`_read` returns. Backends that can read
+        less than the whole record override it; by default it reads whole records."""
+        raws = await self._read(session_id, stream, limit, after, before, keep)
+        return [(raw.seq, raw.payload) for raw in raws]
 
     @abstractmethod
     async def _pop(self, session_id: str, stream: str) -> RawRecord | None:

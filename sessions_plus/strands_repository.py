@@ -73,12 +73,16 @@ def _now() -> str:
 
 
 def record_to_message(record: Record) -> SessionMessage:
-    """Rebuild a ``SessionMessage`` from a record: its id is the record's seq minus one.
+    """Rebuild a ``SessionMessage`` from a record: its id is the record's seq minus one."""
+    return payload_to_message(record.data, record.seq - 1)
+
+
+def payload_to_message(data: Any, message_id: int) -> SessionMessage:
+    """Rebuild the ``SessionMessage`` with id ``message_id`` from its record's payload.
 
     Built field by field: ``SessionMessage.from_dict`` inspects the class signature once per
     key, which dominated restoring long histories.
     """
-    data = record.data
     redact = data.get("redact_message")
     # Stored messages carry both timestamps: only make one (isoformat is costly) if missing.
     if "created_at" in data and "updated_at" in data:
@@ -88,12 +92,34 @@ def record_to_message(record: Record) -> SessionMessage:
         created_at = data.get("created_at", now)
         updated_at = data.get("updated_at", now)
     return SessionMessage(
-        message=decode_bytes_values(data["message"]),
-        message_id=record.seq - 1,
-        redact_message=None if redact is None else decode_bytes_values(redact),
+        message=_restore_bytes(data["message"]),
+        message_id=message_id,
+        redact_message=None if redact is None else _restore_bytes(redact),
         created_at=created_at,
         updated_at=updated_at,
     )
+
+
+def _restore_bytes(message: Any) -> Any:
+    """``decode_bytes_values(message)`` for a freshly decoded message.
+
+    Strands encodes bytes as ``{"__bytes_encoded__": true, "data": ...}`` dicts. A message whose
+    values are strings or lists of dicts of strings (text blocks: the common shape) holds none,
+    and decoding would only copy it, which was a third of a restore: return it as it is.
+    """
+    if type(message) is not dict:
+        return decode_bytes_values(message)
+    for value in message.values():
+        if type(value) is list:
+            for block in value:
+                if type(block) is not dict:
+                    return decode_bytes_values(message)
+                for leaf in block.values():
+                    if type(leaf) is not str:
+                        return decode_bytes_values(message)
+        elif type(value) is not str:
+            return decode_bytes_values(message)
+    return message
 
 
 def message_payload(session_message: SessionMessage) -> dict[str, Any]:
@@ -319,14 +345,20 @@ class StoreSessionRepository(SessionRepository):
         **kwargs: Any,
     ) -> list[SessionMessage]:
         """Messages in id order, skipping the first ``offset``, at most ``limit`` of them."""
-        records = self.run(
-            self.store.read(
-                session_id,
-                stream=self.stream_of(agent_id),
-                after=offset or None,
-                limit=limit,
-                keep="earliest",
+        stream = self.stream_of(agent_id)
+        after = offset or None
+        if self.store.on_corrupt == "raise":
+            # Nothing is skipped, and a stream's seqs are exactly 1..n, so the records after
+            # ``offset`` have ids offset, offset + 1, ...: read the payloads alone (cheaper
+            # than whole records: restoring an agent reads its whole history).
+            payloads = self.run(
+                self.store.read_data(
+                    session_id, stream=stream, after=after, limit=limit, keep="earliest"
+                )
             )
+            return [payload_to_message(data, offset + i) for i, data in enumerate(payloads)]
+        records = self.run(
+            self.store.read(session_id, stream=stream, after=after, limit=limit, keep="earliest")
         )
         return [record_to_message(record) for record in records]
 

@@ -7,7 +7,7 @@ no id can contain ``{``, ``}``, ``:`` or a glob character and no two ids share a
     P:{E}:meta           hash: created, updated (server ms), c:<stream> = record count
     P:{E}:docs           hash: document name -> encoded document
     P:{E}:log:<esc s>    hash: seq -> b"<created ms>\\n<header>\\n<payload>" (stream escaped too)
-    P:{E}:req, P:{E}:res list + hash: tokens and results of the last 16 writes (retry replay)
+    P:{E}:req, P:{E}:res list + hash: tokens and results of the last 16-32 writes (retry replay)
     P:index              sorted set of session ids (score 0: id order), standalone and cluster
     P:expiry             sorted set: session id -> expiry ms (standalone only)
 
@@ -34,7 +34,9 @@ import copy
 import hashlib
 import importlib.resources
 import inspect
+import itertools
 import json
+import os
 import secrets
 import threading
 from collections.abc import Callable, Sequence
@@ -79,6 +81,8 @@ DEFAULT_RETRIES = 2
 """Retries (short jittered backoff) ``from_url`` allows a command after a connection error."""
 
 _PURGE_BATCH = 500
+_KEY_CACHE_SIZE = 1024
+"""Escaped key lists remembered per (session, stream): escaping costs more than the lookup."""
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     redis_errors.ConnectionError,  # includes BusyLoadingError and MaxConnectionsError
     redis_errors.TimeoutError,
@@ -135,9 +139,27 @@ def escape(value: str) -> str:
     return quote(value, safe="")
 
 
-def _token() -> str:
-    """A random per-call token: a retried write replays its first result instead of repeating."""
-    return secrets.token_hex(8)
+class _Tokens:
+    """Per-call write tokens: a random per-process prefix and a counter (unique, and cheap).
+
+    A retried write replays its first result instead of repeating. A forked child draws a new
+    prefix, so parent and child never share a token.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._prefix = secrets.token_hex(8) + ":"
+        self._counter = itertools.count()
+
+    def __call__(self) -> str:
+        return self._prefix + format(next(self._counter), "x")
+
+
+_token = _Tokens()
+if hasattr(os, "register_at_fork"):  # pragma: no branch - absent on Windows only
+    os.register_at_fork(after_in_child=_token.reset)
 
 
 def _b(value: bytes | str) -> bytes:
@@ -148,6 +170,7 @@ def _s(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+@lru_cache(maxsize=256)
 def _header(format: str | None, author: str | None) -> bytes:
     if format is None and author is None:
         return b""
@@ -172,6 +195,64 @@ def _raw(seq: int, blob: bytes | str | None) -> RawRecord:
         return RawRecord(seq, payload, int(millis) / 1000, format, author)
     except ValueError:
         return RawRecord(seq, b"", 0.0)
+
+
+def _unframe(first: int, lengths: bytes, data: bytes) -> list[RawRecord]:
+    """Records of seqs ``first``.. from the read script's reply: ``data`` is the concatenation
+    of ``b"<ms>\\n<header>\\n<payload>"`` blobs whose byte lengths ``lengths`` lists (-1:
+    missing). Records of one batch share their creation time and header, parsed once."""
+    out: list[RawRecord] = []
+    append = out.append
+    last_ms: bytes | None = None
+    last_header = b""
+    created = 0.0
+    format: str | None = None
+    author: str | None = None
+    seq = first
+    pos = 0
+    find = data.find
+    for size in map(int, lengths.split()):
+        end = pos + size
+        first_nl = find(b"\n", pos, end)
+        second_nl = find(b"\n", first_nl + 1, end) if first_nl >= 0 else -1
+        if second_nl < 0:  # missing (size -1) or mangled: decodes as corrupt
+            append(RawRecord(seq, b"", 0.0))
+        else:
+            try:
+                millis = data[pos:first_nl]
+                if millis != last_ms:
+                    created = int(millis) / 1000
+                    last_ms = millis
+                header = data[first_nl + 1 : second_nl]
+                if header != last_header:
+                    format, author = _parse_header(header)
+                    last_header = header
+                append(RawRecord(seq, data[second_nl + 1 : end], created, format, author))
+            except ValueError:
+                append(RawRecord(seq, b"", 0.0))
+        if size > 0:
+            pos = end
+        seq += 1
+    return out
+
+
+def _unframe_payloads(first: int, lengths: bytes, data: bytes) -> list[tuple[int, bytes]]:
+    """``(seq, payload)`` of each record of a read reply (see :func:`_unframe`), header and
+    creation time skipped; a missing or mangled record gets an empty (corrupt) payload."""
+    out: list[tuple[int, bytes]] = []
+    append = out.append
+    seq = first
+    pos = 0
+    find = data.find
+    for size in map(int, lengths.split()):
+        end = pos + size
+        first_nl = find(b"\n", pos, end)
+        second_nl = find(b"\n", first_nl + 1, end) if first_nl >= 0 else -1
+        append((seq, data[second_nl + 1 : end] if second_nl >= 0 else b""))
+        if size > 0:
+            pos = end
+        seq += 1
+    return out
 
 
 def _info(session_id: str, now_ms: int, pttl: int, fields: Sequence[bytes | str]) -> SessionInfo:
@@ -276,6 +357,9 @@ class RedisStore(ConversationStore):
         self._expiry_key = f"{key_prefix}:expiry"
         self._scripts = _scripts()
         self._clients: PerLoop[_Conn] = PerLoop(self._new_conn, self._close_conn)
+        self._key_cache: dict[tuple[str, str | None, bool], list[str]] = {}
+        self._last: tuple[asyncio.AbstractEventLoop, _Conn] | None = None
+        """The last loop's connection: skips PerLoop's lock-free lookup and shield per call."""
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisStore:
@@ -329,15 +413,22 @@ class RedisStore(ConversationStore):
         if conn.owned:
             await conn.client.aclose()
 
-    async def _aclose(self) -> None:
-        await self._clients.aclose()
-
     async def _conn(self) -> _Conn:
         self._check_open()
+        loop = asyncio.get_running_loop()
+        last = self._last
+        if last is not None and last[0] is loop:
+            return last[1]
         try:
-            return await self._clients.get()
+            conn = await self._clients.get()
         except _UNAVAILABLE_AT_CONNECT as exc:
             raise _unavailable(exc) from exc
+        self._last = (loop, conn)
+        return conn
+
+    async def _aclose(self) -> None:
+        self._last = None
+        await self._clients.aclose()
 
     async def _run(self, conn: _Conn, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         try:
@@ -364,13 +455,21 @@ class RedisStore(ConversationStore):
         return f"{self.key_prefix}:{{{escape(session_id)}}}:"
 
     def _keys(self, conn: _Conn, session_id: str, stream: str | None) -> list[str]:
-        base = self._session_base(session_id)
-        keys = [base + "meta", base + "docs"]
-        if stream is not None:
-            keys.append(base + "log:" + escape(stream))
-        if not conn.cluster:
-            keys += [self._index_key, self._expiry_key]
-        return keys
+        cache_key = (session_id, stream, conn.cluster)
+        keys = self._key_cache.get(cache_key)
+        if keys is None:
+            # The scripts name the session's other keys (docs, req, res) after meta, and the
+            # expiry set after the index: fewer arguments per call.
+            base = self._session_base(session_id)
+            keys = [base + "meta"]
+            if stream is not None:
+                keys.append(base + "log:" + escape(stream))
+            if not conn.cluster:
+                keys.append(self._index_key)
+            if len(self._key_cache) >= _KEY_CACHE_SIZE:
+                self._key_cache.clear()
+            self._key_cache[cache_key] = keys
+        return list(keys)
 
     async def _created(self, conn: _Conn, session_id: str, created: int) -> None:
         """On a cluster, index a session its first write created (a second command)."""
@@ -436,7 +535,7 @@ class RedisStore(ConversationStore):
         await self._created(conn, session_id, flag)
         return int(first)
 
-    async def _read(
+    async def _read_frames(
         self,
         session_id: str,
         stream: str,
@@ -444,7 +543,8 @@ class RedisStore(ConversationStore):
         after: int | None,
         before: int | None,
         keep: Keep,
-    ) -> list[RawRecord]:
+    ) -> tuple[int, bytes, bytes]:
+        """Run the read script: (first seq, record lengths, concatenated records)."""
         args = [
             self._ttl_ms,
             session_id,
@@ -455,9 +555,31 @@ class RedisStore(ConversationStore):
             "" if limit is None else limit,
             keep,
         ]
-        _, result = await self._session_call("read", session_id, stream, args)
-        first = int(result[0])
-        return [_raw(first + i, blob) for i, blob in enumerate(result[1:])]
+        _, (first, lengths, data) = await self._session_call("read", session_id, stream, args)
+        return int(first), _b(lengths), _b(data)
+
+    async def _read(
+        self,
+        session_id: str,
+        stream: str,
+        limit: int | None,
+        after: int | None,
+        before: int | None,
+        keep: Keep,
+    ) -> list[RawRecord]:
+        return _unframe(*await self._read_frames(session_id, stream, limit, after, before, keep))
+
+    async def _read_payloads(
+        self,
+        session_id: str,
+        stream: str,
+        limit: int | None,
+        after: int | None,
+        before: int | None,
+        keep: Keep,
+    ) -> list[tuple[int, bytes]]:
+        frames = await self._read_frames(session_id, stream, limit, after, before, keep)
+        return _unframe_payloads(*frames)
 
     async def _pop(self, session_id: str, stream: str) -> RawRecord | None:
         args = [self._ttl_ms, session_id, stream, _token()]

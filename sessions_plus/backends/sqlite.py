@@ -19,8 +19,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
+from itertools import starmap
 from typing import Any, Literal, TypeVar
 from urllib.parse import SplitResult, unquote
 
@@ -34,7 +34,8 @@ from ..errors import (
 from ..records import RawRecord, SessionInfo, SessionPage
 from ..registry import common_options, pop_float, register_scheme, reject_unknown
 from ..store import ConversationStore, Keep
-from .sqlite_schema import Tables, check_table_prefix, migrate
+from .sqlite_pool import ThreadPool
+from .sqlite_schema import SCHEMA_VERSION, Tables, check_table_prefix, migrate, schema_version
 
 T = TypeVar("T")
 Synchronous = Literal["normal", "full"]
@@ -52,12 +53,16 @@ class _Sql:
         # The live session's key; binds (session_id, now). Reads use it so that each read is
         # one statement, hence one consistent snapshot, without an explicit transaction.
         live = f"(SELECT sid FROM {t.sessions} WHERE session_id = ? AND {_LIVE})"
-        columns = "seq, created_at, format, author, payload"
+        columns = "seq, payload, created_at, format, author"  # RawRecord's field order
         where = f"sid = {live} AND stream = ? AND seq > ? AND seq < ?"
         self.read_asc = f"SELECT {columns} FROM {t.records} WHERE {where} ORDER BY seq LIMIT ?"
         self.read_desc = (
             f"SELECT {columns} FROM {t.records} WHERE {where} ORDER BY seq DESC LIMIT ?"
         )
+        # Only what read_data needs: fewer columns to fetch and no header objects per row.
+        pairs = "seq, payload"
+        self.pairs_asc = f"SELECT {pairs} FROM {t.records} WHERE {where} ORDER BY seq LIMIT ?"
+        self.pairs_desc = f"SELECT {pairs} FROM {t.records} WHERE {where} ORDER BY seq DESC LIMIT ?"
         self.info = (
             f"SELECT created_at, updated_at, expires_at, streams FROM {t.sessions}"
             f" WHERE session_id = ? AND {_LIVE}"
@@ -108,8 +113,13 @@ class _Sql:
         self.purge_sessions = f"DELETE FROM {t.sessions} WHERE expires_at <= ?"
 
 
+_STREAMS_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""Encodes a session's ``{stream: last_seq}`` (made once: json.dumps with options makes one
+encoder per call)."""
+
+
 def _streams_json(streams: dict[str, int]) -> str:
-    return json.dumps({k: v for k, v in streams.items() if v}, ensure_ascii=False)
+    return _STREAMS_ENCODER.encode({k: v for k, v in streams.items() if v})
 
 
 def _session_info(
@@ -128,9 +138,20 @@ def _check_busy_timeout(value: float) -> float:
 
 def _create_private(path: str) -> None:
     """Create the database file with mode 0600 unless it exists (SQLite gives its -wal and
-    -shm companions the same mode)."""
+    -shm companions the same mode).
+
+    An existing file is never opened here: closing any descriptor of a database file drops
+    every POSIX lock this process holds on it, those of its open SQLite connections included,
+    and another process could then take the WAL away from under them.
+    """
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if os.path.isdir(path):
+            raise ConfigurationError(
+                f"cannot open or create SQLite file {path!r}: Is a directory"
+            ) from None
+        return
     except OSError as exc:
         raise ConfigurationError(
             f"cannot open or create SQLite file {path!r}: {exc.strerror or exc}"
@@ -174,15 +195,17 @@ class SQLiteStore(ConversationStore):
         self.tables = Tables(check_table_prefix(table_prefix))
         self._sql = _Sql(self.tables)
         self._memory = self.path == MEMORY
-        self._executor = ThreadPoolExecutor(
-            max_workers=1 if self._memory else _POOL_THREADS,
-            thread_name_prefix="sessions_plus-sqlite",
+        self._pool = ThreadPool(
+            1 if self._memory else _POOL_THREADS,
+            name="sessions_plus-sqlite",
+            closed_message="SQLiteStore is closed",
         )
         self._write_lock = threading.Lock()
         self._writer: sqlite3.Connection | None = None
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._schema_ready = False  # the file's schema is known to be at SCHEMA_VERSION
         self._shut = False
 
     def __repr__(self) -> str:
@@ -238,23 +261,45 @@ class SQLiteStore(ConversationStore):
             conn.close()
             raise
         self._writer = conn
+        self._schema_ready = True
         return conn
 
     def _reader(self) -> sqlite3.Connection:
-        """This pool thread's read connection (the schema is made first)."""
+        """This pool thread's read connection (the schema is made first if needed).
+
+        A store that only reads a file already at the current schema in WAL mode never opens
+        the write connection: the first reader just looks (two cheap queries, no transaction),
+        which keeps opening a store per request, as Strands' drop-in manager does, cheap.
+        """
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            if self._writer is None:
+        if conn is not None:
+            return conn
+        if not self._schema_ready and not os.path.isfile(self.path):
+            with self._write_lock:
+                self._open_writer()  # creates the file (mode 0600) and the schema, or says why not
+        conn = self._connect(read_only=True)
+        try:
+            if not self._schema_ready:
                 with self._write_lock:
-                    self._open_writer()
-            conn = self._connect(read_only=True)
+                    if not self._schema_ready and not self._is_current(conn):
+                        self._open_writer()  # migrates an older schema, refuses a newer one
+                    self._schema_ready = True
             with self._readers_lock:
                 if self._shut:
-                    conn.close()
                     raise StoreClosedError("SQLiteStore is closed")
                 self._readers.append(conn)
-            self._local.conn = conn
+        except BaseException:
+            conn.close()
+            raise
+        self._local.conn = conn
         return conn
+
+    def _is_current(self, conn: sqlite3.Connection) -> bool:
+        """True if the file already has this store's schema at SCHEMA_VERSION, in WAL mode."""
+        if schema_version(conn, self.tables) != SCHEMA_VERSION:
+            return False
+        row = conn.execute("PRAGMA journal_mode").fetchone()
+        return row is not None and str(row[0]).lower() == "wal"
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -296,12 +341,8 @@ class SQLiteStore(ConversationStore):
             return op(self._reader(), time.time())
 
     async def _call(self, fn: Callable[[], T]) -> T:
-        loop = asyncio.get_running_loop()
-        try:
-            future = loop.run_in_executor(self._executor, fn)
-        except RuntimeError:  # the pool was shut down by close()
-            raise StoreClosedError("SQLiteStore is closed") from None
-        return await future
+        """Run ``fn`` on the store's threads (StoreClosedError once closed)."""
+        return await self._pool.run(fn)
 
     # ------------------------------------------------------------------ session helpers
 
@@ -353,6 +394,11 @@ class SQLiteStore(ConversationStore):
         format: str | None,
         author: str | None,
     ) -> None:
+        if len(payloads) == 1:  # the common case; execute is cheaper than executemany
+            conn.execute(
+                self._sql.insert_record, (sid, stream, first, now, format, author, payloads[0])
+            )
+            return
         conn.executemany(
             self._sql.insert_record,
             [
@@ -419,16 +465,46 @@ class SQLiteStore(ConversationStore):
     ) -> list[RawRecord]:
         latest = limit is not None and keep == "latest"
         statement = self._sql.read_desc if latest else self._sql.read_asc
-        upper = _MAX_SEQ if before is None else before
+        op = self._select(statement, session_id, stream, limit, after, before, latest)
+        rows = await self._call(self._reading(session_id, op))
+        return list(starmap(RawRecord, rows))
 
-        def op(conn: sqlite3.Connection, now: float) -> list[RawRecord]:
-            params = (session_id, now, stream, after or 0, upper, -1 if limit is None else limit)
-            rows = conn.execute(statement, params).fetchall()
-            if latest:
-                rows.reverse()
-            return [_raw(row) for row in rows]
-
+    async def _read_payloads(
+        self,
+        session_id: str,
+        stream: str,
+        limit: int | None,
+        after: int | None,
+        before: int | None,
+        keep: Keep,
+    ) -> list[tuple[int, bytes]]:
+        latest = limit is not None and keep == "latest"
+        statement = self._sql.pairs_desc if latest else self._sql.pairs_asc
+        op = self._select(statement, session_id, stream, limit, after, before, latest)
         return await self._call(self._reading(session_id, op))
+
+    @staticmethod
+    def _select(
+        statement: str,
+        session_id: str,
+        stream: str,
+        limit: int | None,
+        after: int | None,
+        before: int | None,
+        latest: bool,
+    ) -> Callable[[sqlite3.Connection, float], list[Any]]:
+        """One read statement over a range of seqs, as rows in seq order."""
+        upper = _MAX_SEQ if before is None else before
+        bound = -1 if limit is None else limit
+
+        def op(conn: sqlite3.Connection, now: float) -> list[Any]:
+            rows = conn.execute(statement, (session_id, now, stream, after or 0, upper, bound))
+            found = rows.fetchall()
+            if latest:
+                found.reverse()
+            return found
+
+        return op
 
     async def _pop(self, session_id: str, stream: str) -> RawRecord | None:
         def op(conn: sqlite3.Connection, now: float) -> RawRecord | None:
@@ -439,7 +515,7 @@ class SQLiteStore(ConversationStore):
             rows = conn.execute(self._sql.pop_record, (sid, stream, last)).fetchall()
             streams[stream] = last - 1
             self._save(conn, session_id, sid, streams, now)
-            return _raw(rows[0])
+            return RawRecord(*rows[0])
 
         return await self._call(lambda: self._write_tx(op))
 
@@ -590,7 +666,7 @@ class SQLiteStore(ConversationStore):
 
     def _shutdown(self) -> None:
         """Stop the pool (letting queued operations finish), then close every connection."""
-        self._executor.shutdown(wait=True)
+        self._pool.shutdown()
         with self._write_lock, self._readers_lock:
             self._shut = True
             connections = [*self._readers, *([self._writer] if self._writer else [])]
@@ -598,11 +674,6 @@ class SQLiteStore(ConversationStore):
             self._writer = None
         for conn in connections:
             conn.close()
-
-
-def _raw(row: tuple[Any, ...]) -> RawRecord:
-    seq, created_at, format, author, payload = row
-    return RawRecord(seq, bytes(payload), created_at, format, author)
 
 
 def _url_path(parts: SplitResult) -> str:

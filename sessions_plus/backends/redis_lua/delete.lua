@@ -1,6 +1,6 @@
 -- delete: remove every key of the session and its index entries.
--- KEYS: meta, docs. ARGV: ttl, sid. Returns 1 if a live session was there.
-use_index(2)
+-- KEYS: meta. ARGV: ttl, sid. Returns 1 if a live session was there.
+use_index(1)
 local existed = 0
 if live() then
   existed = 1

@@ -1,5 +1,5 @@
--- get_doc: KEYS: meta, docs. ARGV: ttl, sid, name, refresh. Returns the payload or nil.
-use_index(2)
+-- get_doc: KEYS: meta. ARGV: ttl, sid, name, refresh. Returns the payload or nil.
+use_index(1)
 if not live() then
   return nil
 end

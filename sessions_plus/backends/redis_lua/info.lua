@@ -1,6 +1,6 @@
--- info: KEYS: meta, docs. ARGV: ttl, sid, refresh.
+-- info: KEYS: meta. ARGV: ttl, sid, refresh.
 -- Returns {server ms, pttl of the session, meta field, value, ...} or nil if not live.
-use_index(2)
+use_index(1)
 if not live() then
   return nil
 end
@@ -9,5 +9,5 @@ if ARGV[3] == '1' then
 end
 local out = redis.call('HGETALL', META)
 table.insert(out, 1, redis.call('PTTL', META))
-table.insert(out, 1, NOW)
+table.insert(out, 1, now())
 return out

@@ -1,5 +1,5 @@
--- list_docs: KEYS: meta, docs. ARGV: ttl, sid, refresh. Returns every document name.
-use_index(2)
+-- list_docs: KEYS: meta. ARGV: ttl, sid, refresh. Returns every document name.
+use_index(1)
 if not live() then
   return {}
 end

@@ -9,7 +9,7 @@ local start = '-'
 if ARGV[4] ~= '' then
   start = '(' .. ARGV[4]
 end
-local out = {NOW}
+local out = {now()}
 local found = 0
 while found < want do
   local ids = redis.call('ZRANGEBYLEX', INDEX, start, '+', 'LIMIT', 0, want - found + 16)

@@ -1,6 +1,6 @@
 -- pop: remove and return the latest record of a stream.
--- KEYS: meta, docs, log. ARGV: ttl, sid, stream, token. Returns {seq, record} or nil if empty.
-use_index(3)
+-- KEYS: meta, log. ARGV: ttl, sid, stream, token. Returns {seq, record} or nil if empty.
+use_index(2)
 local done = replayed(ARGV[4])
 if done then
   local sep = string.find(done, '\n', 1, true)
@@ -9,7 +9,7 @@ end
 if not live() then
   return nil
 end
-local LOG, STREAM = KEYS[3], ARGV[3]
+local LOG, STREAM = KEYS[2], ARGV[3]
 local n = count(STREAM)
 if n == 0 then
   return nil

@@ -2,7 +2,7 @@
 -- KEYS: index, expiry. ARGV: "0", "", key prefix, batch size.
 -- Returns {removed, examined}; the caller repeats while examined == batch size.
 local INDEX, EXPIRY, PREFIX = KEYS[1], KEYS[2], ARGV[3]
-local ids = redis.call('ZRANGEBYSCORE', EXPIRY, '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[4]))
+local ids = redis.call('ZRANGEBYSCORE', EXPIRY, '-inf', now(), 'LIMIT', 0, tonumber(ARGV[4]))
 local removed = 0
 for i = 1, #ids do
   local id = ids[i]
@@ -15,7 +15,7 @@ for i = 1, #ids do
   elseif pttl == -1 then
     redis.call('ZREM', EXPIRY, id)
   else
-    redis.call('ZADD', EXPIRY, NOW + pttl, id)
+    redis.call('ZADD', EXPIRY, now() + pttl, id)
   end
 end
 return {removed, #ids}

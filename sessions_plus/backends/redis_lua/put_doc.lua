@@ -1,6 +1,6 @@
--- put_doc: write a whole document. KEYS: meta, docs. ARGV: ttl, sid, name, payload, if_absent.
+-- put_doc: write a whole document. KEYS: meta. ARGV: ttl, sid, name, payload, if_absent.
 -- Returns {written (0/1), created}.
-use_index(2)
+use_index(1)
 if ARGV[5] == '1' and live() and redis.call('HEXISTS', DOCS, ARGV[3]) == 1 then
   return {0, 0}
 end

@@ -1,10 +1,10 @@
 -- replace: overwrite the payload of one record, keeping its seq and header.
--- KEYS: meta, docs, log. ARGV: ttl, sid, stream, seq, payload. Returns 1, or 0 if not found.
-use_index(3)
+-- KEYS: meta, log. ARGV: ttl, sid, stream, seq, payload. Returns 1, or 0 if not found.
+use_index(2)
 if not live() then
   return 0
 end
-local LOG, seq = KEYS[3], tonumber(ARGV[4])
+local LOG, seq = KEYS[2], tonumber(ARGV[4])
 if seq > count(ARGV[3]) then
   return 0
 end
