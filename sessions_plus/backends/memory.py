@@ -74,23 +74,9 @@ class MemoryStore(ConversationStore):
         author: str | None,
         if_last_seq: int | None,
     ) -> int:
-        with self._lock:
-            now = time.time()
-            existing = self._live(session_id, now)
-            log = existing.streams.get(stream, []) if existing else []
-            if if_last_seq is not None and len(log) != if_last_seq:
-                raise ConflictError(
-                    f"stream {stream!r} of session {session_id!r} ends at seq {len(log)}, "
-                    f"not {if_last_seq}"
-                )
-            session = self._for_write(session_id, now)
-            log = session.streams.setdefault(stream, [])
-            first = len(log) + 1
-            log.extend(
-                RawRecord(first + i, payload, now, format, author)
-                for i, payload in enumerate(payloads)
-            )
-            return first
+        return await self._write_log(
+            session_id, stream, None, payloads, format, author, if_last_seq
+        )
 
     async def _read(
         self,
@@ -153,29 +139,43 @@ class MemoryStore(ConversationStore):
         author: str | None,
         if_last_seq: int | None,
     ) -> int:
+        return await self._write_log(
+            session_id, stream, start_seq, payloads, format, author, if_last_seq
+        )
+
+    async def _write_log(
+        self,
+        session_id: str,
+        stream: str,
+        start_seq: int | None,
+        payloads: list[bytes],
+        format: str | None,
+        author: str | None,
+        if_last_seq: int | None,
+    ) -> int:
+        """Append at the end (``start_seq=None``) or truncate at ``start_seq`` and append."""
         with self._lock:
             now = time.time()
             existing = self._live(session_id, now)
-            log = existing.streams.get(stream, []) if existing else []
-            if if_last_seq is not None and len(log) != if_last_seq:
+            last = len(existing.streams.get(stream, [])) if existing else 0
+            if if_last_seq is not None and last != if_last_seq:
                 raise ConflictError(
-                    f"stream {stream!r} of session {session_id!r} ends at seq {len(log)}, "
+                    f"stream {stream!r} of session {session_id!r} ends at seq {last}, "
                     f"not {if_last_seq}"
                 )
-            if start_seq > len(log) + 1:
-                raise ValueError(
-                    f"start_seq {start_seq} is past the end of stream {stream!r} ({len(log)})"
-                )
+            start = last + 1 if start_seq is None else start_seq
+            if start > last + 1:
+                raise ValueError(f"start_seq {start} is past the end of stream {stream!r} ({last})")
             session = self._for_write(session_id, now)
             log = session.streams.setdefault(stream, [])
-            del log[start_seq - 1 :]
+            del log[start - 1 :]
             log.extend(
-                RawRecord(start_seq + i, payload, now, format, author)
+                RawRecord(start + i, payload, now, format, author)
                 for i, payload in enumerate(payloads)
             )
             if not log:
                 del session.streams[stream]
-            return start_seq
+            return start
 
     async def _clear(self, session_id: str, stream: str) -> None:
         with self._lock:

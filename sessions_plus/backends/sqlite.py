@@ -442,17 +442,9 @@ class SQLiteStore(ConversationStore):
         author: str | None,
         if_last_seq: int | None,
     ) -> int:
-        def op(conn: sqlite3.Connection, now: float) -> int:
-            sid, streams = self._live(conn, session_id, now)
-            last = streams.get(stream, 0)
-            if if_last_seq is not None and last != if_last_seq:
-                raise self._conflict(session_id, stream, last, if_last_seq)
-            streams[stream] = last + len(payloads)
-            sid = self._save(conn, session_id, sid, streams, now)
-            self._insert(conn, sid, stream, last + 1, payloads, now, format, author)
-            return last + 1
-
-        return await self._call(lambda: self._write_tx(op))
+        return await self._write_log(
+            session_id, stream, None, payloads, format, author, if_last_seq
+        )
 
     async def _read(
         self,
@@ -541,20 +533,36 @@ class SQLiteStore(ConversationStore):
         author: str | None,
         if_last_seq: int | None,
     ) -> int:
+        return await self._write_log(
+            session_id, stream, start_seq, payloads, format, author, if_last_seq
+        )
+
+    async def _write_log(
+        self,
+        session_id: str,
+        stream: str,
+        start_seq: int | None,
+        payloads: list[bytes],
+        format: str | None,
+        author: str | None,
+        if_last_seq: int | None,
+    ) -> int:
+        """Append at the end (``start_seq=None``) or truncate at ``start_seq`` and append."""
+
         def op(conn: sqlite3.Connection, now: float) -> int:
             sid, streams = self._live(conn, session_id, now)
             last = streams.get(stream, 0)
             if if_last_seq is not None and last != if_last_seq:
                 raise self._conflict(session_id, stream, last, if_last_seq)
-            if start_seq > last + 1:
-                raise ValueError(
-                    f"start_seq {start_seq} is past the end of stream {stream!r} ({last})"
-                )
-            streams[stream] = start_seq - 1 + len(payloads)
+            start = last + 1 if start_seq is None else start_seq
+            if start > last + 1:
+                raise ValueError(f"start_seq {start} is past the end of stream {stream!r} ({last})")
+            streams[stream] = start - 1 + len(payloads)
             sid = self._save(conn, session_id, sid, streams, now)
-            conn.execute(self._sql.truncate, (sid, stream, start_seq))
-            self._insert(conn, sid, stream, start_seq, payloads, now, format, author)
-            return start_seq
+            if start <= last:
+                conn.execute(self._sql.truncate, (sid, stream, start))
+            self._insert(conn, sid, stream, start, payloads, now, format, author)
+            return start
 
         return await self._call(lambda: self._write_tx(op))
 
