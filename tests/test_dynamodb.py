@@ -31,7 +31,7 @@ from sessions_plus import (
     StoreUnavailableError,
     open_store,
 )
-from sessions_plus.backends.dynamodb_keys import MAX_PK_BYTES, log_pk, meta_pk, partition
+from sessions_plus.backends.dynamodb_keys import MAX_PK_BYTES, doc_pk, log_pk, meta_pk, partition
 from sessions_plus.backends.dynamodb_table import ATTRIBUTE_DEFINITIONS, KEY_SCHEMA
 from tests.backends._factory import StoreFactory
 from tests.backends.dynamodb import dynamodb_url, unique_table
@@ -378,6 +378,29 @@ async def test_purge_expired_removes_the_items(factory: StoreFactory) -> None:
     assert await store.purge_expired() == 1
     remaining = await raw_items(store)
     assert remaining and all("kept" in i["pk"]["S"] for i in remaining)
+
+
+async def test_write_after_expiry_removes_the_old_incarnations_items(
+    factory: StoreFactory,
+) -> None:
+    store: DynamoDBStore = factory(ttl=0.3)  # type: ignore[assignment]
+    await store.append("s", ["a", incompressible(500_000)])
+    await store.append("s", ["x"], stream="other")
+    await store.put_doc("s", "d", incompressible(500_000))
+    await store.put_doc("s", "kept-name", 1)
+    old_keys = {(i["pk"]["S"], i["sk"]["N"]) for i in await raw_items(store)}
+    await asyncio.sleep(0.4)
+    # The session expired; this write starts a new incarnation (reusing a doc name) ...
+    await store.put_doc("s", "kept-name", 2)
+    assert await store.append("s", ["fresh"]) == [1]
+    items = await raw_items(store)
+    # ... and nothing of the old one is left for a sweeper or purge_expired to find.
+    assert not {(i["pk"]["S"], i["sk"]["N"]) for i in items} & (
+        old_keys - {(doc_pk("s", "kept-name"), "0"), (meta_pk("s"), "0")}
+    )
+    assert [r.data for r in await store.read("s")] == ["fresh"]
+    assert await store.get_doc("s", "kept-name") == 2 and await store.get_doc("s", "d") is None
+    assert await store.purge_expired() == 0
 
 
 async def test_ttl_none_writer_removes_expiration_from_every_item(factory: StoreFactory) -> None:

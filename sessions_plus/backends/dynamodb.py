@@ -360,7 +360,7 @@ class DynamoDBStore(ConversationStore):
                 conflicts = await self._backoff(session_id, conflicts, uploaded)
                 continue
             self._remember(session_id, plan.meta)
-            await self._cleanup(plan)
+            await self._cleanup(plan, _superseded(meta, plan.meta))
             return plan.result
 
     async def _commit(
@@ -420,13 +420,15 @@ class DynamoDBStore(ConversationStore):
             await asyncio.sleep(random.uniform(0, min(0.5, 0.004 * 2 ** min(conflicts, 8))))
         return conflicts
 
-    async def _cleanup(self, plan: _Plan) -> None:
+    async def _cleanup(self, plan: _Plan, superseded: Meta | None) -> None:
         """Best-effort removal of what the committed write made unreachable."""
         try:
             if plan.cleanup:
                 await self._batch_write([{"DeleteRequest": {"Key": key}} for key in plan.cleanup])
             if plan.after is not None:
                 await plan.after()
+            if superseded is not None:
+                await self._remove_incarnation(superseded)
         except Exception:  # the write itself succeeded; leftovers are invisible garbage
             logger.warning("DynamoDB cleanup after a write failed", exc_info=True)
 
@@ -447,29 +449,60 @@ class DynamoDBStore(ConversationStore):
             except Exception:
                 logger.warning("could not delete unused DynamoDB chunk items", exc_info=True)
 
-    async def _refresh_items(self, old: Meta, new: Meta | None) -> None:
-        """Give every item of ``old``'s incarnation the new horizon (None: no expiration)."""
-        horizon = None if new is None else new.horizon
-        expires = None if new is None else new.expires_at
+    async def _incarnation_keys(
+        self, old: Meta, *, whole_generations: bool
+    ) -> tuple[list[Item], list[Item]]:
+        """Keys of ``old``'s record items (its streams' current generations, up to their
+        counts or whole), and of the chunk items its records and documents own."""
         records: list[Item] = []
-        others: list[Item] = []
+        chunks: list[Item] = []
         for stream, state in old.streams.items():
+            last = SPAN - 1 if whole_generations else state.count
             items = await self._query(
                 "pk = :p AND sk BETWEEN :a AND :b",
                 {
                     ":p": {"S": log_pk(old.session_id, stream)},
                     ":a": {"N": str(sort_key(state.gen, 0))},
-                    ":b": {"N": str(sort_key(state.gen, state.count))},
+                    ":b": {"N": str(sort_key(state.gen, last))},
                 },
                 project=True,
             )
-            for item in items:
-                records.append({"pk": item["pk"], "sk": item["sk"]})
-                if "bn" in item:
-                    others.extend(chunk_keys(old.session_id, item["w"]["S"], chunk_count(item)))
-        for name, doc in old.docs.items():
-            others.append(_key(doc_pk(old.session_id, name)))
-            others.extend(chunk_keys(old.session_id, doc.write_id, doc.chunks))
+            records.extend({"pk": item["pk"], "sk": item["sk"]} for item in items)
+            chunks.extend(_chunk_keys_of(old.session_id, items))
+        for doc in old.docs.values():
+            chunks.extend(chunk_keys(old.session_id, doc.write_id, doc.chunks))
+        return records, chunks
+
+    async def _delete_docs(self, session_id: str, docs: dict[str, DocState]) -> None:
+        """Delete document items, each only if it is still the write we know of: a newer
+        incarnation may have reused the name."""
+        for name, doc in docs.items():
+            try:
+                await self._call(
+                    "delete_item",
+                    TableName=self.table_name,
+                    Key=_key(doc_pk(session_id, name)),
+                    ConditionExpression="#w = :w",
+                    ExpressionAttributeNames={"#w": "w"},
+                    ExpressionAttributeValues={":w": {"S": doc.write_id}},
+                )
+            except SessionsPlusError as exc:
+                if "ConditionalCheckFailed" not in str(exc):
+                    raise
+
+    async def _remove_incarnation(self, old: Meta) -> None:
+        """Delete what an expired incarnation left once a write has replaced its meta, so
+        no expired item outlives the session for DynamoDB's sweeper or ``purge_expired``."""
+        records, chunks = await self._incarnation_keys(old, whole_generations=True)
+        await self._batch_write([{"DeleteRequest": {"Key": key}} for key in records + chunks])
+        await self._delete_docs(old.session_id, old.docs)
+
+    async def _refresh_items(self, old: Meta, new: Meta | None) -> None:
+        """Give every item of ``old``'s incarnation the new horizon (None: no expiration)."""
+        horizon = None if new is None else new.horizon
+        expires = None if new is None else new.expires_at
+        records, others = await self._incarnation_keys(old, whole_generations=False)
+        others += [_key(doc_pk(old.session_id, name)) for name in old.docs]
         client = await self.get_client()
         limit = asyncio.Semaphore(16)
 
@@ -984,19 +1017,7 @@ class DynamoDBStore(ConversationStore):
                 for doc in docs.values():
                     keys += chunk_keys(session_id, doc.write_id, doc.chunks)
                 await self._batch_write([{"DeleteRequest": {"Key": key}} for key in keys])
-                for name, doc in docs.items():  # a new incarnation may reuse the key
-                    try:
-                        await self._call(
-                            "delete_item",
-                            TableName=self.table_name,
-                            Key=_key(doc_pk(session_id, name)),
-                            ConditionExpression="#w = :w",
-                            ExpressionAttributeNames={"#w": "w"},
-                            ExpressionAttributeValues={":w": {"S": doc.write_id}},
-                        )
-                    except SessionsPlusError as exc:
-                        if "ConditionalCheckFailed" not in str(exc):
-                            raise
+                await self._delete_docs(session_id, docs)
                 stones = [{"pk": t["pk"], "sk": t["sk"]} for t in tombstones + tombstones_after]
                 await self._batch_write([{"DeleteRequest": {"Key": key}} for key in stones])
 
@@ -1308,6 +1329,13 @@ def _expiration(meta: Meta | None) -> int | None:
     if meta is None or meta.horizon is None:
         return None
     return math.ceil(meta.horizon)
+
+
+def _superseded(old: Meta | None, new: Meta | None) -> Meta | None:
+    """The expired incarnation a committed write replaced with a new one, if it left items."""
+    if old is None or new is None or old.incarnation == new.incarnation:
+        return None
+    return old if old.streams or old.docs else None
 
 
 def _covers(written: int | None, needed: int | None) -> bool:
