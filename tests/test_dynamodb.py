@@ -288,6 +288,8 @@ async def test_large_records_are_compressed_or_chunked(factory: StoreFactory) ->
     assert await store.append(S, [compressible, half_mb, several_mb, "tail"]) == [1, 2, 3, 4]
     assert [r.data for r in await store.read(S)] == [compressible, half_mb, several_mb, "tail"]
     assert [r.data for r in await store.read(S, limit=2)] == [several_mb, "tail"]
+    assert await store.read_data(S) == [compressible, half_mb, several_mb, "tail"]
+    assert await store.read_data(S, after=1, keep="earliest") == [half_mb, several_mb, "tail"]
     await store.put_doc(S, "doc", several_mb)
     assert await store.get_doc(S, "doc") == several_mb
 

@@ -539,17 +539,21 @@ class DynamoDBStore(ConversationStore):
         )
 
     async def _query(
-        self, condition: str, values: dict[str, Any], *, project: bool = False, **params: Any
+        self,
+        condition: str,
+        values: dict[str, Any],
+        *,
+        project: bool = False,
+        projection: dict[str, Any] | None = None,
+        **params: Any,
     ) -> list[Item]:
+        """Every item of one Query (all pages); ``project``: keys and chunk references only,
+        ``projection``: those Query parameters (see :func:`_projection`)."""
         client = await self.get_client()
         if project:
-            params["ProjectionExpression"] = "#pk, #sk, #bn, #w"
-            params["ExpressionAttributeNames"] = {
-                "#pk": "pk",
-                "#sk": "sk",
-                "#bn": "bn",
-                "#w": "w",
-            }
+            projection = _KEYS_PROJECTION
+        if projection is not None:
+            params.update(projection)
         return await query_all(
             client,
             self.table_name,
@@ -874,7 +878,7 @@ class DynamoDBStore(ConversationStore):
             item = result.get("Item")
             if item is None:  # the meta we hold is older than the records
                 raise _Busy
-            raw = (await self._materialize(session_id, [item]))[0]
+            raw = raw_record(item, (await self._payloads(session_id, stream, [item]))[0])
             base, refresh = self._begin(session_id, meta, now)
             streams = {**base.streams, stream: StreamState(state.gen, state.count - 1)}
             return _Plan(
@@ -1041,12 +1045,45 @@ class DynamoDBStore(ConversationStore):
         before: int | None,
         keep: Keep,
     ) -> list[RawRecord]:
+        items = await self._read_items(
+            session_id, stream, limit, after, before, keep, _RECORD_PROJECTION
+        )
+        payloads = await self._payloads(session_id, stream, items)
+        return [raw_record(item, payload) for item, payload in zip(items, payloads, strict=True)]
+
+    async def _read_payloads(
+        self,
+        session_id: str,
+        stream: str,
+        limit: int | None,
+        after: int | None,
+        before: int | None,
+        keep: Keep,
+    ) -> list[tuple[int, bytes]]:
+        items = await self._read_items(
+            session_id, stream, limit, after, before, keep, _PAYLOAD_PROJECTION
+        )
+        payloads = await self._payloads(session_id, stream, items)
+        return [(item_seq(item)[1], payload) for item, payload in zip(items, payloads, strict=True)]
+
+    async def _read_items(
+        self,
+        session_id: str,
+        stream: str,
+        limit: int | None,
+        after: int | None,
+        before: int | None,
+        keep: Keep,
+        projection: dict[str, Any],
+    ) -> list[Item]:
+        """The record items of a read in seq order, with only the attributes ``projection``
+        names: a Query returns (and a client parses) far less than whole items."""
         if self.refresh_on_read:
             await self._touch(session_id)
         if keep == "latest" and before is None:
-            items = await self._read_top(session_id, stream, limit, after)
+            items = await self._read_top(session_id, stream, limit, after, projection)
             if items is not None:
-                return await self._materialize(session_id, items)
+                return items
         for _ in range(3):
             meta = await self._load_meta(session_id)
             now = time.time()
@@ -1071,16 +1108,22 @@ class DynamoDBStore(ConversationStore):
                     ":a": {"N": str(sort_key(state.gen, lo + 1))},
                     ":b": {"N": str(sort_key(state.gen, hi))},
                 },
+                projection=projection,
             )
             if [item_seq(item)[1] for item in items] == list(range(lo + 1, hi + 1)):
-                return await self._materialize(session_id, items)
+                return items
             await asyncio.sleep(0.01)  # a transaction is still becoming visible
         raise SessionsPlusError(
             f"session {session_id!r} stream {stream!r}: records missing behind the meta item"
         )
 
     async def _read_top(
-        self, session_id: str, stream: str, limit: int | None, after: int | None
+        self,
+        session_id: str,
+        stream: str,
+        limit: int | None,
+        after: int | None,
+        projection: dict[str, Any],
     ) -> list[Item] | None:
         """Latest-N in one Query from the top of the partition, or None to ask the meta item.
 
@@ -1094,6 +1137,7 @@ class DynamoDBStore(ConversationStore):
             "ExpressionAttributeValues": {":p": {"S": log_pk(session_id, stream)}},
             "ScanIndexForward": False,
             "ConsistentRead": True,
+            **projection,
         }
         if limit is not None:
             params["Limit"] = limit
@@ -1110,7 +1154,8 @@ class DynamoDBStore(ConversationStore):
             return []
         top = items[0]
         expires = session_expires(top)
-        if top["inc"]["S"] == TOMBSTONE or (expires is not None and expires <= time.time()):
+        tombstone = "inc" in top and top["inc"]["S"] == TOMBSTONE  # its x (0) says so too
+        if tombstone or (expires is not None and expires <= time.time()):
             return None
         gen, count = item_seq(top)
         lo = after or 0
@@ -1126,20 +1171,38 @@ class DynamoDBStore(ConversationStore):
         picked.reverse()
         return picked
 
-    async def _materialize(self, session_id: str, items: list[Item]) -> list[RawRecord]:
-        """RawRecords of record items, fetching the chunks of those that have some."""
+    async def _payloads(self, session_id: str, stream: str, items: list[Item]) -> list[bytes]:
+        """The payloads of record items, fetching the chunks of those that have some."""
 
-        async def one(item: Item) -> RawRecord:
+        async def one(item: Item) -> bytes:
             chunks = None
             if "bn" in item:
-                chunks = await self._chunks(session_id, item["w"]["S"], chunk_count(item))
+                if "w" in item:
+                    write_id = item["w"]["S"]
+                else:
+                    write_id = await self._write_id(log_pk(session_id, stream), item)
+                chunks = await self._chunks(session_id, write_id, chunk_count(item))
             try:
-                payload = unpack(item, chunks)
+                return unpack(item, chunks)
             except ValueError:
-                payload = b""  # decodes as corrupt: the on_corrupt policy applies
-            return raw_record(item, payload)
+                return b""  # decodes as corrupt: the on_corrupt policy applies
 
+        if not any("bn" in item for item in items):  # the usual case: no request, no task
+            return [await one(item) for item in items]
         return list(await asyncio.gather(*(one(item) for item in items)))
+
+    async def _write_id(self, partition: str, item: Item) -> str:
+        """The write id of a record item read without it (it names the chunk items)."""
+        result = await self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key={"pk": {"S": partition}, "sk": item["sk"]},
+            ConsistentRead=True,
+            ProjectionExpression="#w",
+            ExpressionAttributeNames={"#w": "w"},
+        )
+        found = result.get("Item")
+        return "" if found is None else str(found["w"]["S"])
 
     async def _chunks(self, session_id: str, write_id: str, count: int) -> list[bytes] | None:
         items = await self._query("pk = :p", {":p": {"S": blob_pk(session_id, write_id)}})
@@ -1319,6 +1382,25 @@ class DynamoDBStore(ConversationStore):
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _projection(*attributes: str) -> dict[str, Any]:
+    """Query parameters that return only ``attributes`` (as placeholders: some, like ``ts``,
+    are DynamoDB reserved words)."""
+    return {
+        "ProjectionExpression": ", ".join(f"#{name}" for name in attributes),
+        "ExpressionAttributeNames": {f"#{name}": name for name in attributes},
+    }
+
+
+_KEYS_PROJECTION = _projection("pk", "sk", "bn", "w")
+"""Keys plus what locates a record's chunk items: for deletes and TTL updates."""
+_PAYLOAD_PROJECTION = _projection("sk", "x", "m", "p", "z", "bn")
+"""What a payload-only read needs: the seq, the top item's liveness (``x``: a tombstone's is
+0), the payload (or its chunk count; the write id naming the chunks is fetched when needed).
+Every attribute left out is one less per item for DynamoDB to return and botocore to parse."""
+_RECORD_PROJECTION = _projection("sk", "x", "m", "p", "z", "bn", "ts", "f", "a")
+"""What a whole-record read needs: the above plus the record's header."""
 
 
 def _key(pk: str, sk: int = 0) -> Item:
