@@ -26,6 +26,8 @@ DEFAULT_MAX_DEPTH = 100
 
 _SCALARS = (str, int, type(None))
 _SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+"""One encoder for every call: ``json.dumps`` with options builds a new one each time."""
 _SCAN_ONCE = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 """json's value scanner (the C one when available), as json.loads uses it."""
 
@@ -49,11 +51,18 @@ class JsonCodec:
 
     def encode(self, item: Any) -> bytes:
         """Validate ``item`` and return its compact UTF-8 JSON encoding."""
-        _validate(item, self.max_depth)
         try:
-            text = json.dumps(item, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            plain = _plain(item, 1, self.max_depth)
+        except RecursionError:  # a max_depth beyond the interpreter's stack: walk iteratively
+            plain = False
+        if not plain:
+            _validate(item, self.max_depth)  # raises, naming what is wrong, or accepts
+        try:
+            text = _ENCODE(item)
         except ValueError as exc:  # an int longer than sys.get_int_max_str_digits()
             raise InvalidItemError(f"$: {exc}") from None
+        except RecursionError:  # only with a max_depth past what json's encoder can nest
+            raise InvalidItemError("$: nested too deep for the JSON encoder") from None
         try:
             data = text.encode()
         except UnicodeEncodeError:
@@ -92,6 +101,32 @@ MAX_PATH_CHARS = 80
 
 # A path is built only for the error message: a linked list of (parent, key, container).
 _Path = tuple["_Path | None", "str | int", Any]
+
+
+def _plain(value: Any, depth: int, max_depth: int) -> bool:
+    """Fast check that ``value`` holds only exact JSON types (str keys, finite floats) within
+    ``max_depth``. False means "look closer": :func:`_validate` decides (and names the error).
+    """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return bool(value - value == 0.0)  # False for NaN and infinities
+    if depth > max_depth:
+        return False
+    if kind is dict:
+        for key, child in value.items():
+            if type(key) is not str or (
+                type(child) is not str and not _plain(child, depth + 1, max_depth)
+            ):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for child in value:
+            if type(child) is not str and not _plain(child, depth + 1, max_depth):
+                return False
+        return True
+    return False
 
 
 def _validate(item: Any, max_depth: int) -> None:

@@ -21,7 +21,13 @@ from sessions_plus import (
     MemoryStore,
     RecordTooLargeError,
 )
-from sessions_plus.codec import DEFAULT_MAX_DEPTH, DEFAULT_MAX_RECORD_BYTES, MAX_PATH_CHARS
+from sessions_plus.codec import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_RECORD_BYTES,
+    MAX_PATH_CHARS,
+    _plain,
+    _validate,
+)
 from sessions_plus.records import RawRecord
 
 codec = JsonCodec()
@@ -143,6 +149,54 @@ def test_depth_limit_is_exact() -> None:
 def test_very_deep_nesting_does_not_recurse() -> None:
     with pytest.raises(InvalidItemError, match="nested deeper"):
         codec.encode(nested(100_000))
+    # A limit deeper than the interpreter's stack: still a typed error, never RecursionError.
+    with pytest.raises(InvalidItemError, match="too deep for the JSON encoder"):
+        JsonCodec(max_depth=10**6).encode(nested(100_000))
+
+
+class _Str(str):
+    pass
+
+
+class _Int(int):
+    pass
+
+
+class _Dict(dict):  # type: ignore[type-arg]
+    pass
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"a": [1, 2.5, True, None, "x", {"b": ()}]},
+        (1, [2, (3, {})]),
+        {"k": float("nan")},
+        [{"x": [float("-inf")]}],
+        {1: "int key"},
+        {"a": {None: 1}},
+        {"e": b"bytes"},
+        [{1, 2}],
+        {"s": _Str("subclass")},
+        [_Int(3)],
+        {"d": _Dict(a=1)},
+    ],
+)
+def test_fast_check_and_full_walk_agree(item: Any) -> None:
+    """The fast exact-type check only ever says "fine"; anything else gets the full walk."""
+    try:
+        _validate(item, DEFAULT_MAX_DEPTH)
+        walk_ok = True
+    except InvalidItemError:
+        walk_ok = False
+    if _plain(item, 1, DEFAULT_MAX_DEPTH):
+        assert walk_ok
+    try:
+        codec.encode(item)
+        encode_ok = True
+    except InvalidItemError:
+        encode_ok = False
+    assert encode_ok == walk_ok
 
 
 @pytest.mark.parametrize("kind", ["list", "dict", "indirect", "long-keys"])
