@@ -200,7 +200,9 @@ def test_purge_and_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Pa
 
 
 def test_console_script_is_installed() -> None:
-    script = shutil.which("sessions-plus")
+    # pip puts scripts beside the interpreter (a venv's or pyenv's bin/); PATH may hold shims.
+    beside = Path(sys.executable).parent / "sessions-plus"
+    script = str(beside) if beside.exists() else shutil.which("sessions-plus")
     assert script is not None, "pip install -e . installs the sessions-plus command"
     result = subprocess.run([script, "--help"], capture_output=True, text=True, check=True)
     assert "export" in result.stdout and "import" in result.stdout
