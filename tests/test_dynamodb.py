@@ -331,14 +331,14 @@ async def test_pagination_past_one_megabyte_pages(factory: StoreFactory) -> None
 
 async def test_ttl_filtering_horizon_and_sweeper(factory: StoreFactory) -> None:
     """Reads hide expired sessions whatever is stored; the sweeper never eats a live session."""
-    store: DynamoDBStore = factory(ttl=1.0)  # type: ignore[assignment]
+    store: DynamoDBStore = factory(ttl=1.5)  # type: ignore[assignment]
     big = incompressible(500_000, 3)
     start = time.time()
     await store.append("live", ["a", big], stream="s1")
     await store.put_doc("live", "d", {"v": 1})
     await store.append("dies", ["old"])
     await store.put_doc("dies", "d", "old")
-    for step in range(1, 4):  # writes every 0.7 s keep "live" alive past its first horizon
+    for step in range(1, 6):  # writes every 0.7 s keep "live" alive past its first horizon (3 s)
         await asyncio.sleep(max(0.0, start + 0.7 * step - time.time()))
         await store.append("live", [step])
     info = await store.info("live")
@@ -359,7 +359,7 @@ async def test_ttl_filtering_horizon_and_sweeper(factory: StoreFactory) -> None:
     # What DynamoDB's sweeper may delete by now takes nothing from the live session.
     await sweep(store, time.time())
     assert [r.data for r in await store.read("live", stream="s1")] == ["a", big]
-    assert [r.data for r in await store.read("live")] == [1, 2, 3]
+    assert [r.data for r in await store.read("live")] == [1, 2, 3, 4, 5]
     assert await store.get_doc("live", "d") == {"v": 1}
 
     # A write to the expired session starts a new one; nothing old comes back.

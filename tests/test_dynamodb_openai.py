@@ -111,10 +111,10 @@ async def test_session_settings_limit(dynamodb_server: DynamoDBServer) -> None:
 
 async def test_ttl_and_bring_your_own_table(dynamodb_server: DynamoDBServer) -> None:
     table = unique_table()
-    short = session(dynamodb_server, "brief", table, ttl=0.3)
+    short = session(dynamodb_server, "brief", table, ttl=1.0)
     await short.add_items([{"role": "user", "content": "hi"}])
     assert len(await short.get_items()) == 1
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(1.1)
     assert await short.get_items() == [], "expired with its TTL although moto keeps the items"
     await short.close()
 

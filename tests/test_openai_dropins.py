@@ -113,10 +113,10 @@ async def test_drop_in_sqlite_custom_table_names_are_a_separate_namespace(
 
 
 async def test_drop_in_sqlite_ttl_expires_the_conversation(tmp_path: Path) -> None:
-    session = SQLiteSession("brief", tmp_path / "ttl.db", ttl=0.3)
+    session = SQLiteSession("brief", tmp_path / "ttl.db", ttl=1.0)
     await session.add_items([user("soon gone")])
     assert await session.get_items() == [user("soon gone")]
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(1.2)
     assert await session.get_items() == []
     session.close()
 

@@ -426,7 +426,7 @@ async def test_listing_uses_the_index_not_scan(
 ) -> None:
     prefix = factory.url().split("key_prefix=")[1]
     store = factory()
-    short = factory(ttl=0.3)
+    short = factory(ttl=1.0)  # long enough for a slow machine to list them all before expiry
     for n in range(12):
         await store.append(f"s{n:02}", [n])
     for n in range(5):
@@ -444,14 +444,14 @@ async def test_listing_uses_the_index_not_scan(
     calls = stats(redis_server.command)
     assert "scan" not in calls and "keys" not in calls, calls
 
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(1.2)
     assert await raw.zcard(f"{prefix}:index") == 17
     assert await store.purge_expired() == 0  # Redis removed the data itself
     assert await raw.zcard(f"{prefix}:index") == 12
     assert await raw.zcard(f"{prefix}:expiry") == 0
     for n in range(3):
         await short.append(f"late{n}", [n])
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(1.2)
     assert [i.session_id for i in (await store.list_sessions()).sessions] == [
         f"s{n:02}" for n in range(12)
     ]
