@@ -289,6 +289,22 @@ class EncryptedStore(ConversationStore):
 
     # ------------------------------------------------------------------ logs
 
+    async def _write_log(
+        self,
+        session_id: str,
+        stream: str,
+        start_seq: int | None,
+        payloads: list[bytes],
+        format: str | None,
+        author: str | None,
+        if_last_seq: int | None,
+    ) -> int:
+        if start_seq is None:
+            return await self._append(session_id, stream, payloads, format, author, if_last_seq)
+        return await self._splice(
+            session_id, stream, start_seq, payloads, format, author, if_last_seq
+        )
+
     async def _append(
         self,
         session_id: str,
@@ -298,6 +314,8 @@ class EncryptedStore(ConversationStore):
         author: str | None,
         if_last_seq: int | None,
     ) -> int:
+        """Seal each payload for the seq it will get: known from ``if_last_seq``, else from
+        the cached or fetched last seq, retried on a conflict."""
         inner = self._inner()
         if if_last_seq is not None:
             return await self._append_at(
@@ -336,7 +354,7 @@ class EncryptedStore(ConversationStore):
             for index, payload in enumerate(payloads)
         ]
         try:
-            first = await inner._append(session_id, stream, sealed, format, author, last)
+            first = await inner._write_log(session_id, stream, None, sealed, format, author, last)
         except ConflictError:
             self._forget(session_id, stream)
             raise
@@ -384,7 +402,7 @@ class EncryptedStore(ConversationStore):
             for index, payload in enumerate(payloads)
         ]
         self._forget(session_id, stream)
-        first = await inner._splice(
+        first = await inner._write_log(
             session_id, stream, start_seq, sealed, format, author, if_last_seq
         )
         self._remember(session_id, stream, first + len(sealed) - 1)

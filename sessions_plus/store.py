@@ -173,7 +173,9 @@ class ConversationStore(ABC):
         payloads = self._encode_items(items)
         if not payloads:
             return []
-        first = await self._append(session_id, stream, payloads, format, author, if_last_seq)
+        first = await self._write_log(
+            session_id, stream, None, payloads, format, author, if_last_seq
+        )
         return list(range(first, first + len(payloads)))
 
     async def read(
@@ -286,7 +288,7 @@ class ConversationStore(ABC):
         if if_last_seq is not None and start_seq > if_last_seq + 1:
             raise ValueError("start_seq is past the end of the stream given by if_last_seq")
         payloads = self._encode_items(items)
-        first = await self._splice(
+        first = await self._write_log(
             session_id, stream, start_seq, payloads, format, author, if_last_seq
         )
         return list(range(first, first + len(payloads)))
@@ -476,16 +478,22 @@ class ConversationStore(ABC):
     # ------------------------------------------------------------------ backend hooks
 
     @abstractmethod
-    async def _append(
+    async def _write_log(
         self,
         session_id: str,
         stream: str,
+        start_seq: int | None,
         payloads: list[bytes],
         format: str | None,
         author: str | None,
         if_last_seq: int | None,
     ) -> int:
-        """Append non-empty ``payloads`` atomically; return the first seq assigned."""
+        """Write ``payloads`` atomically and return the first seq they get: after the last
+        seq when ``start_seq`` is None (append; ``payloads`` not empty), else truncate at
+        ``start_seq`` and write from there (splice; raise ValueError if ``start_seq`` is
+        past last seq + 1). With ``if_last_seq`` not None, raise ConflictError unless the
+        stream ends at exactly that seq. Append and splice are one hook because every
+        backend writes both in one place: a splice is an append that starts earlier."""
 
     @abstractmethod
     async def _read(
@@ -520,20 +528,6 @@ class ConversationStore(ABC):
     @abstractmethod
     async def _replace(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
         """Overwrite one payload or raise RecordNotFoundError."""
-
-    @abstractmethod
-    async def _splice(
-        self,
-        session_id: str,
-        stream: str,
-        start_seq: int,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
-        """Truncate at ``start_seq`` and append, atomically; return the first new seq
-        (``start_seq``). Raise ValueError if ``start_seq`` is past last seq + 1."""
 
     @abstractmethod
     async def _clear(self, session_id: str, stream: str) -> None:

@@ -591,33 +591,6 @@ class DynamoDBStore(ConversationStore):
             packed=packed,
         )
 
-    async def _append(
-        self,
-        session_id: str,
-        stream: str,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
-        return await self._write_log(
-            session_id, stream, None, payloads, format, author, if_last_seq
-        )
-
-    async def _splice(
-        self,
-        session_id: str,
-        stream: str,
-        start_seq: int,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
-        return await self._write_log(
-            session_id, stream, start_seq, payloads, format, author, if_last_seq
-        )
-
     async def _write_log(
         self,
         session_id: str,

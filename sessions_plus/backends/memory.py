@@ -65,19 +65,6 @@ class MemoryStore(ConversationStore):
 
     # -- logs
 
-    async def _append(
-        self,
-        session_id: str,
-        stream: str,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
-        return await self._write_log(
-            session_id, stream, None, payloads, format, author, if_last_seq
-        )
-
     async def _read(
         self,
         session_id: str,
@@ -128,20 +115,6 @@ class MemoryStore(ConversationStore):
             session = self._for_write(session_id, now)
             old = log[seq - 1]
             log[seq - 1] = RawRecord(seq, payload, old.created_at, old.format, old.author)
-
-    async def _splice(
-        self,
-        session_id: str,
-        stream: str,
-        start_seq: int,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
-        return await self._write_log(
-            session_id, stream, start_seq, payloads, format, author, if_last_seq
-        )
 
     async def _write_log(
         self,

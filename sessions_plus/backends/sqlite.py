@@ -433,19 +433,6 @@ class SQLiteStore(ConversationStore):
 
     # ------------------------------------------------------------------ logs
 
-    async def _append(
-        self,
-        session_id: str,
-        stream: str,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
-        return await self._write_log(
-            session_id, stream, None, payloads, format, author, if_last_seq
-        )
-
     async def _read(
         self,
         session_id: str,
@@ -522,20 +509,6 @@ class SQLiteStore(ConversationStore):
             self._save(conn, session_id, sid, streams, now)
 
         await self._call(lambda: self._write_tx(op))
-
-    async def _splice(
-        self,
-        session_id: str,
-        stream: str,
-        start_seq: int,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
-        return await self._write_log(
-            session_id, stream, start_seq, payloads, format, author, if_last_seq
-        )
 
     async def _write_log(
         self,
