@@ -9,12 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
-import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,10 +29,10 @@ from sessions_plus import (
     StoreClosedError,
 )
 from tests.backends._factory import StoreFactory
+from tests.processes import output_of, start_python
 
 S = "session-1"
 CLOCK_SLACK = 2.0  # seconds of clock difference tolerated between this process and a server
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def data(records: list[Record]) -> list[Any]:
@@ -1121,28 +1118,11 @@ async def test_processes_append_to_one_session(cross_process_factory: StoreFacto
     store_factory = cross_process_factory
     sid = "proc {1}:é/x"
     url = store_factory.url()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *sys.path])}
-    children = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            CHILD_SCRIPT,
-            url,
-            sid,
-            f"p{n}",
-            "6",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-        )
-        for n in range(4)
-    ]
+    children = [await start_python(CHILD_SCRIPT, url, sid, f"p{n}", "6") for n in range(4)]
     results: dict[str, list[tuple[list[int], list[Any]]]] = {}
     for n, child in enumerate(children):
-        out, err = await asyncio.wait_for(child.communicate(), 120)
-        assert child.returncode == 0, err.decode()
         name = f"p{n}"
-        lines = out.decode().splitlines()
+        lines = (await output_of(child)).splitlines()
         results[name] = [
             (json.loads(line), [{"w": name, "b": b, "k": 0}, {"w": name, "b": b, "k": 1}])
             for b, line in enumerate(lines)

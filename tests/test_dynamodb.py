@@ -11,13 +11,10 @@ import asyncio
 import base64
 import json
 import logging
-import os
 import random
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,8 +32,8 @@ from sessions_plus.backends.dynamodb_keys import MAX_PK_BYTES, doc_pk, log_pk, m
 from sessions_plus.backends.dynamodb_table import ATTRIBUTE_DEFINITIONS, KEY_SCHEMA
 from tests.backends._factory import StoreFactory
 from tests.backends.dynamodb import dynamodb_url, unique_table
+from tests.processes import REPO_ROOT, output_of, start_python
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO_ROOT / "integrations" / "aws" / "dynamodb-table.yaml"
 S = "session-1"
 
@@ -151,27 +148,11 @@ asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
 async def test_four_processes_append_to_one_session(factory: StoreFactory) -> None:
     sid = "shared #1 %/é"
     url = factory.url()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *sys.path])}
-    children = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            CHILD,
-            url,
-            sid,
-            f"p{n}",
-            "6",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-        )
-        for n in range(4)
-    ]
+    children = [await start_python(CHILD, url, sid, f"p{n}", "6") for n in range(4)]
     assigned: dict[str, list[list[int]]] = {}
     for n, child in enumerate(children):
-        out, err = await asyncio.wait_for(child.communicate(), 120)
-        assert child.returncode == 0, err.decode()
-        assigned[f"p{n}"] = [json.loads(line) for line in out.decode().splitlines()]
+        out = await output_of(child)
+        assigned[f"p{n}"] = [json.loads(line) for line in out.splitlines()]
     store = factory()
     records = await store.read(sid)
     total = sum(len(seqs) for batches in assigned.values() for seqs in batches)

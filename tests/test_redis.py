@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -36,8 +33,8 @@ from sessions_plus import (
 from sessions_plus.backends.redis import escape
 from tests.backends._factory import StoreFactory
 from tests.backends.redis import unique_prefix
+from tests.processes import output_of, start_python
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 S = "session-1"
 KEY_CHARS = r"[A-Za-z0-9_.~%-]+"
 
@@ -230,14 +227,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))
 async def test_tasks_and_processes_append_at_once(any_factory: StoreFactory) -> None:
     """32 tasks on two stores and 4 processes write one session at the same time."""
     sid = "shared {conversation}: é"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *sys.path])}
-    procs = [
-        await asyncio.create_subprocess_exec(
-            sys.executable, "-c", CHILD, any_factory.url(), sid, f"p{n}",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
-        )
-        for n in range(4)
-    ]  # fmt: skip
+    procs = [await start_python(CHILD, any_factory.url(), sid, f"p{n}") for n in range(4)]
     stores = [any_factory(), any_factory()]
     expected: dict[str, list[Any]] = {}
     assigned: dict[int, Any] = {}
@@ -256,8 +246,7 @@ async def test_tasks_and_processes_append_at_once(any_factory: StoreFactory) -> 
 
     await asyncio.gather(*(task(i) for i in range(32)))
     for n, proc in enumerate(procs):
-        out, err = await asyncio.wait_for(proc.communicate(), 120)
-        assert proc.returncode == 0, err.decode()
+        out = await output_of(proc)
         name = f"p{n}"
         expected[name] = []
         for b, seqs in enumerate(json.loads(out)):

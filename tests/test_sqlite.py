@@ -29,9 +29,7 @@ from sessions_plus import (
 from sessions_plus.backends.sqlite import SQLiteStore
 from sessions_plus.backends.sqlite_schema import SCHEMA_VERSION, Tables, migrate, schema_version
 from tests.backends.sqlite import sqlite_url
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *sys.path])}
+from tests.processes import child_env
 
 WRITER = """
 import asyncio, json, os, sys, time
@@ -95,7 +93,11 @@ asyncio.run(main(sys.argv[1]))
 
 def run_python(code: str, *args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", code, *args], env=ENV, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code, *args],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -119,7 +121,7 @@ async def test_four_processes_append_to_one_session(db: Path) -> None:
     children = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, sqlite_url(db), "shared", f"w{n}", "200", str(go)],
-            env=ENV,
+            env=child_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -156,7 +158,7 @@ async def test_writer_killed_mid_append_leaves_whole_batches(db: Path, when: str
     size = 3000
     child = subprocess.Popen(
         [sys.executable, "-c", BIG_BATCHES, sqlite_url(db), str(size), when],
-        env=ENV,
+        env=child_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
