@@ -24,7 +24,7 @@ from strands.types.content import Messages
 
 from sessions_plus import open_store
 from sessions_plus.strands import StoreSessionManager
-from sessions_plus.strands_testing import ScriptedModel, texts
+from sessions_plus.testing import ScriptedModel, texts
 
 ROLES = {
     "planner": "You plan short blog posts as numbered outlines. Review drafts briefly.",

@@ -24,7 +24,7 @@ from strands.types.content import Messages
 
 from sessions_plus import open_store
 from sessions_plus.strands import StoreSessionManager
-from sessions_plus.strands_testing import ScriptedModel, handoff
+from sessions_plus.testing import ScriptedModel, handoff
 
 SWARM_ID = "otter-post"
 TASK = "Write a two-sentence post about why sea otters hold hands."

@@ -22,7 +22,7 @@ new, empty session in which nothing of the expired one ever reappears. ``purge_e
 expired data now.
 
 A store may be used from any event loop and any thread; backends keep their connections per event
-loop (see :mod:`sessions_plus._loops`).
+loop (see :mod:`sessions_plus.loops`).
 """
 
 from __future__ import annotations

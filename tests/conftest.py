@@ -8,15 +8,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-pytest.register_assert_rewrite("tests.backends")
+pytest.register_assert_rewrite("tests.fixtures")
 
 from sessions_plus import ConversationStore  # noqa: E402
-from tests import backends as _backends  # noqa: E402
-from tests.backends._factory import StoreFactory  # noqa: E402
+from tests.fixtures import stores as _stores  # noqa: E402
+from tests.fixtures.factory import StoreFactory  # noqa: E402
 
 _MODULES = [
-    f"tests.backends.{info.name}"
-    for info in pkgutil.iter_modules(_backends.__path__)
+    f"tests.fixtures.stores.{info.name}"
+    for info in pkgutil.iter_modules(_stores.__path__)
     if not info.name.startswith("_")
 ]
 pytest_plugins = _MODULES

@@ -15,7 +15,7 @@ import pytest
 
 from sessions_plus import SQLiteStore, open_store
 from sessions_plus.cli import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE, main
-from tests.backends._factory import StoreFactory
+from tests.fixtures.factory import StoreFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 SID = "user {1}: héllo"  # braces, colon, space, non-ASCII: ids pass through the shell untouched

@@ -8,9 +8,7 @@ from typing import Any
 import pytest
 
 from sessions_plus import CorruptRecordError
-from tests.backends._factory import StoreFactory
-
-from ._raw import plant_doc, plant_record
+from tests.fixtures.factory import StoreFactory
 
 GARBAGE = [
     pytest.param(b"\xff\xfe\x00garbage", id="not-utf8"),
@@ -27,7 +25,7 @@ async def test_corrupt_record_is_a_typed_error_and_the_rest_stays_readable(
     sid = "victim:{1}"
     await store.append(sid, [f"r{n}" for n in range(1, 6)], format="f", author="a")
     await store.append("bystander", ["fine"])
-    await plant_record(store_factory, store, sid, 3, garbage)
+    await store_factory.plant_record(store, sid, 3, garbage)
 
     with pytest.raises(CorruptRecordError) as info:
         await store.read(sid)
@@ -71,7 +69,7 @@ async def test_corrupt_record_is_a_typed_error_and_the_rest_stays_readable(
 async def test_corrupt_record_can_be_redacted_with_replace(store_factory: StoreFactory) -> None:
     store = store_factory()
     await store.append("s", ["a", "b"])
-    await plant_record(store_factory, store, "s", 1, b"\x00\x01")
+    await store_factory.plant_record(store, "s", 1, b"\x00\x01")
     with pytest.raises(CorruptRecordError):
         await store.read("s")
     await store.replace("s", 1, {"redacted": True})
@@ -82,7 +80,7 @@ async def test_corrupt_document_is_a_typed_error(store_factory: StoreFactory) ->
     store = store_factory()
     await store.put_doc("s", "state", {"ok": True})
     await store.put_doc("s", "other", {"ok": True})
-    await plant_doc(store_factory, store, "s", "state", b"\xff{")
+    await store_factory.plant_doc(store, "s", "state", b"\xff{")
     with pytest.raises(CorruptRecordError) as info:
         await store.get_doc("s", "state")
     assert info.value.session_id == "s" and "state" in str(info.value)

@@ -15,8 +15,8 @@ from strands import Agent as StrandsAgent
 from sessions_plus import CorruptRecordError, EncryptedStore
 from sessions_plus.openai_agents import StoreSession
 from sessions_plus.strands import StoreSessionManager
-from tests.backends._factory import StoreFactory
-from tests.strands_support import ScriptedModel as StrandsScriptedModel
+from tests.fixtures.factory import StoreFactory
+from tests.fixtures.strands import ScriptedModel as StrandsScriptedModel
 
 Keys = list[tuple[str, bytes]]
 SECRET = "my passport number is X1234567"

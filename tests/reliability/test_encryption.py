@@ -21,7 +21,7 @@ from sessions_plus import (
     MissingDependencyError,
     StoreClosedError,
 )
-from tests.backends._factory import StoreFactory
+from tests.fixtures.factory import StoreFactory
 
 SECRET = "the launch code is 0000"
 
@@ -202,7 +202,7 @@ async def test_concurrent_appends_through_encrypted_stores(
     others = [store_factory()] if store_factory.shared else [inner]
     stores = [wrap(inner, keys), wrap(others[0], keys)]
 
-    batches = 2 if store_factory.name.startswith("dynamodb") else 5  # moto: one request at a time
+    batches = store_factory.scaled(5, 5, 2)  # moto: one request at a time
 
     async def writer(index: int) -> None:
         for n in range(batches):

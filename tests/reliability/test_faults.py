@@ -10,7 +10,6 @@ import contextlib
 import multiprocessing
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import pytest
 
 from integrations.redis.servers import command, free_port, redis_server_binary
 from sessions_plus import ConversationStore, EncryptedStore, StoreUnavailableError, open_store
-from tests.backends._factory import StoreFactory
+from tests.fixtures.factory import StoreFactory
 
 from ._workers import BATCH, append_forever
 
@@ -189,10 +188,7 @@ async def kill_writers_mid_append(factory: StoreFactory, keys: Any) -> None:
             os.kill(proc.pid, signal.SIGKILL)
             proc.join(10)
 
-    if factory.name.startswith("sqlite"):
-        inner = store.store if isinstance(store, EncryptedStore) else store
-        with sqlite3.connect(inner.path) as conn:  # type: ignore[attr-defined]
-            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    await factory.check_storage(store)
     fresh = reopen()  # a new store object opens the storage cleanly
     records = await fresh.read(sid)
     batches = check_whole_batches(records, BATCH, "t")

@@ -32,25 +32,18 @@ from sessions_plus import (
     InvalidSessionIdError,
     RecordTooLargeError,
 )
-from tests.backends._factory import StoreFactory
+from tests.fixtures.factory import StoreFactory
 
 T = TypeVar("T")
 
-LOCAL = ("memory", "sqlite")
 MAX_RECORD_BYTES = 4096
 
 
 def examples(factory: StoreFactory, local: int, network: int, dynamodb: int) -> settings:
     """Hypothesis settings: more examples in process, fewer over the network, fewest on moto
     (which serves one request at a time)."""
-    if factory.name.startswith(LOCAL):
-        count = local
-    elif factory.name.startswith("dynamodb"):
-        count = dynamodb
-    else:
-        count = network
     return settings(
-        max_examples=count,
+        max_examples=factory.scaled(local, network, dynamodb),
         deadline=None,
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

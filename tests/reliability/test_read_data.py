@@ -12,9 +12,7 @@ from typing import Any
 import pytest
 
 from sessions_plus import CorruptRecordError, StoreClosedError
-from tests.backends._factory import StoreFactory
-
-from ._raw import plant_record
+from tests.fixtures.factory import StoreFactory
 
 SID = "reader:{1}"
 
@@ -64,7 +62,7 @@ async def test_read_data_applies_the_corrupt_record_policy(
 ) -> None:
     store = store_factory()
     await store.append(SID, [f"r{n}" for n in range(1, 6)])
-    await plant_record(store_factory, store, SID, 3, b'{"role": "user", "content": ')
+    await store_factory.plant_record(store, SID, 3, b'{"role": "user", "content": ')
 
     with pytest.raises(CorruptRecordError) as info:
         await store.read_data(SID)

@@ -15,8 +15,8 @@ import pytest
 
 from benchmarks.soak import SoakResult, run_soak
 from sessions_plus import EncryptedStore
-from tests.backends._factory import StoreFactory
 from tests.conftest import ALL_BACKENDS
+from tests.fixtures.factory import StoreFactory
 
 WRITERS = int(os.environ.get("SOAK_WRITERS", "8"))
 APPENDS = int(os.environ.get("SOAK_APPENDS", "100"))
@@ -24,7 +24,7 @@ APPENDS_DYNAMODB = int(os.environ.get("SOAK_APPENDS_DYNAMODB", "10"))
 
 
 def appends_for(factory: StoreFactory, divisor: int = 1) -> int:
-    appends = APPENDS_DYNAMODB if factory.name.startswith("dynamodb") else APPENDS
+    appends = factory.scaled(APPENDS, APPENDS, APPENDS_DYNAMODB)
     return max(8, appends // divisor)  # at least one interleaved read per writer
 
 

@@ -1,0 +1,158 @@
+"""The table: create it (on demand) or check a bring-your-own one, and turn TTL on.
+
+The definition here is the one ``integrations/aws/dynamodb-table.yaml`` deploys (a test keeps the
+two equal): partition key ``pk`` (S), sort key ``sk`` (N), on-demand billing, TTL on
+``expiration_time``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from ...errors import ConfigurationError
+from .client import Client, call
+from .meta import TTL_ATTRIBUTE
+
+logger = logging.getLogger("sessions_plus.dynamodb")
+
+KEY_SCHEMA = [
+    {"AttributeName": "pk", "KeyType": "HASH"},
+    {"AttributeName": "sk", "KeyType": "RANGE"},
+]
+ATTRIBUTE_DEFINITIONS = [
+    {"AttributeName": "pk", "AttributeType": "S"},
+    {"AttributeName": "sk", "AttributeType": "N"},
+]
+BILLING_MODE = "PAY_PER_REQUEST"
+
+ACTIVE_TIMEOUT = 120.0
+"""Seconds to wait for a new table to become ACTIVE."""
+
+
+async def ensure_table(client: Client, table: str, *, create: bool) -> None:
+    """Make sure ``table`` exists with a fitting key schema and TTL on ``expiration_time``."""
+    description = await _describe(client, table)
+    if description is None:
+        if not create:
+            raise ConfigurationError(
+                f"DynamoDB table {table!r} does not exist. Create it (see "
+                "integrations/aws/dynamodb-table.yaml) or pass create_table=True"
+            )
+        description = await _create(client, table)
+    check_key_schema(table, description)
+    if description.get("TableStatus") != "ACTIVE":
+        await _wait_active(client, table)
+    await _ensure_ttl(client, table, enable=create)
+
+
+def check_key_schema(table: str, description: dict[str, Any]) -> None:
+    """Raise ConfigurationError naming what does not fit in a table's key schema."""
+    keys = {key["KeyType"]: key["AttributeName"] for key in description.get("KeySchema", [])}
+    types = {
+        attr["AttributeName"]: attr["AttributeType"]
+        for attr in description.get("AttributeDefinitions", [])
+    }
+    problems: list[str] = []
+    if keys.get("HASH") != "pk":
+        problems.append(f"partition key is {keys.get('HASH')!r}, expected 'pk'")
+    elif types.get("pk") != "S":
+        problems.append(f"partition key 'pk' has type {types.get('pk')!r}, expected 'S' (String)")
+    if keys.get("RANGE") is None:
+        problems.append("it has no sort key, expected 'sk' of type 'N' (Number)")
+    elif keys["RANGE"] != "sk":
+        problems.append(f"sort key is {keys['RANGE']!r}, expected 'sk'")
+    elif types.get("sk") != "N":
+        problems.append(f"sort key 'sk' has type {types.get('sk')!r}, expected 'N' (Number)")
+    if problems:
+        raise ConfigurationError(
+            f"DynamoDB table {table!r} does not fit sessions-plus: " + "; ".join(problems)
+        )
+
+
+async def _describe(client: Client, table: str) -> dict[str, Any] | None:
+    try:
+        result = await call(client, table, "describe_table", TableName=table)
+    except ConfigurationError as exc:
+        if "not found" in str(exc):
+            return None
+        raise
+    description: dict[str, Any] = result["Table"]
+    return description
+
+
+async def _create(client: Client, table: str) -> dict[str, Any]:
+    try:
+        result = await call(
+            client,
+            table,
+            "create_table",
+            TableName=table,
+            KeySchema=KEY_SCHEMA,
+            AttributeDefinitions=ATTRIBUTE_DEFINITIONS,
+            BillingMode=BILLING_MODE,
+        )
+    except Exception as exc:
+        if "ResourceInUseException" not in str(exc):
+            raise
+        described = await _describe(client, table)  # another process created it first
+        if described is None:
+            raise
+        return described
+    logger.info("created DynamoDB table %r", table)
+    description: dict[str, Any] = result["TableDescription"]
+    return description
+
+
+async def _wait_active(client: Client, table: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ACTIVE_TIMEOUT
+    delay = 0.05
+    while loop.time() < deadline:
+        description = await _describe(client, table)
+        if description is not None and description.get("TableStatus") == "ACTIVE":
+            return
+        await asyncio.sleep(delay)
+        delay = min(2.0, delay * 2)
+    raise ConfigurationError(f"DynamoDB table {table!r} did not become ACTIVE in time")
+
+
+async def _ensure_ttl(client: Client, table: str, *, enable: bool) -> None:
+    """Turn TTL on for ``expiration_time`` unless it is on or being turned on already."""
+    result = await call(client, table, "describe_time_to_live", TableName=table)
+    ttl = result.get("TimeToLiveDescription", {})
+    status = ttl.get("TimeToLiveStatus", "DISABLED")
+    attribute = ttl.get("AttributeName")
+    if status in ("ENABLED", "ENABLING"):
+        if attribute not in (None, TTL_ATTRIBUTE):
+            logger.warning(
+                "DynamoDB table %r has TTL on %r, not %r: expired sessions are still hidden "
+                "from reads, but only purge_expired() removes them",
+                table,
+                attribute,
+                TTL_ATTRIBUTE,
+            )
+        return
+    if not enable:
+        logger.warning(
+            "DynamoDB table %r has no TTL on %r (status %s): expired sessions are hidden from "
+            "reads but stay stored until purge_expired()",
+            table,
+            TTL_ATTRIBUTE,
+            status,
+        )
+        return
+    try:
+        await call(
+            client,
+            table,
+            "update_time_to_live",
+            TableName=table,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+        )
+    except Exception as exc:
+        # DISABLING, or another process enabling it at the same moment: a change is in progress.
+        if "ValidationException" not in str(exc) and "in progress" not in str(exc).lower():
+            raise
+        logger.info("TTL change already in progress on DynamoDB table %r: %s", table, exc)

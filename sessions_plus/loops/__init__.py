@@ -1,0 +1,12 @@
+"""Event loops and async clients: per-loop resources and a background loop thread.
+
+Async clients (redis-py, aiobotocore) belong to the loop that made them, while the SDKs call
+sessions from several loops and from synchronous code. :class:`PerLoop` keeps one resource per
+loop; :class:`BackgroundLoop` runs coroutines on one dedicated loop thread for synchronous
+callers (the Strands adapter, sync wrappers).
+"""
+
+from .background import DEFAULT_TIMEOUT, BackgroundLoop
+from .per_loop import PerLoop
+
+__all__ = ["DEFAULT_TIMEOUT", "BackgroundLoop", "PerLoop"]

@@ -1,0 +1,45 @@
+"""Strands Agents adapter: every sessions-plus store behind ``session_manager=``.
+
+* :class:`StoreSessionManager` (and the drop-ins :class:`SQLiteSessionManager`,
+  :class:`RedisSessionManager`, :class:`DynamoDBSessionManager`) for ``Agent``, ``Swarm`` and
+  ``Graph``; ``shared=True`` lets every agent of a session work on one conversation.
+* :class:`StoreSessionRepository`: a complete Strands ``SessionRepository`` over any store.
+* :class:`StoreStorage`: Strands' async ``Storage`` protocol, for ``SnapshotSessionManager``.
+
+Needs the ``strands`` extra (``pip install "sessions-plus[strands]"``).
+"""
+
+from __future__ import annotations
+
+from ..loops import DEFAULT_TIMEOUT, BackgroundLoop
+from .manager import (
+    DynamoDBSessionManager,
+    RedisSessionManager,
+    SQLiteSessionManager,
+    StoreSessionManager,
+)
+from .repository import (
+    MESSAGE_FORMAT,
+    SHARED_STREAM,
+    StoreSessionRepository,
+    agent_doc,
+    agent_stream,
+    multi_agent_doc,
+)
+from .storage import StoreStorage
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MESSAGE_FORMAT",
+    "SHARED_STREAM",
+    "BackgroundLoop",
+    "DynamoDBSessionManager",
+    "RedisSessionManager",
+    "SQLiteSessionManager",
+    "StoreSessionManager",
+    "StoreSessionRepository",
+    "StoreStorage",
+    "agent_doc",
+    "agent_stream",
+    "multi_agent_doc",
+]

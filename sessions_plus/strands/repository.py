@@ -1,0 +1,393 @@
+"""Strands ``SessionRepository`` over any :class:`~sessions_plus.store.ConversationStore`.
+
+Layout in the store (one store session per Strands session):
+
+* document ``session``: the Strands ``Session``;
+* document ``agent:<agent_id>``: each ``SessionAgent`` (state, conversation-manager state);
+* document ``multi_agent:<id>``: each Swarm/Graph state;
+* stream ``agent:<agent_id>`` (or the one stream ``conversation`` when shared): the messages, as
+  log records with ``format="strands.message"`` and ``author=<agent_id>``.
+
+A message's id is its record's seq minus one (Strands ids start at 0). The id is **claimed by the
+store** when the message is appended, never taken from the caller's in-memory counter, so two
+workers appending to one agent of one session keep both their messages, in arrival order.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from ..errors import missing_dependency
+from ..loops import DEFAULT_TIMEOUT, BackgroundLoop
+from ..records import Record
+from ..store import ConversationStore
+
+try:
+    from strands.session.session_repository import SessionRepository
+    from strands.types.exceptions import SessionException
+    from strands.types.session import (
+        Session,
+        SessionAgent,
+        SessionMessage,
+        decode_bytes_values,
+    )
+except ImportError as exc:  # pragma: no cover - exercised without the extra installed
+    raise missing_dependency("sessions_plus.strands", "strands", exc) from exc
+
+if TYPE_CHECKING:
+    from strands.multiagent.base import MultiAgentBase
+
+T = TypeVar("T")
+
+MESSAGE_FORMAT = "strands.message"
+"""``format`` header of every message record the adapter writes."""
+
+SHARED_STREAM = "conversation"
+"""Stream that holds the one conversation of a session in shared mode."""
+
+SESSION_DOC = "session"
+
+
+def agent_stream(agent_id: str) -> str:
+    """Stream holding one agent's own messages."""
+    return f"agent:{agent_id}"
+
+
+def agent_doc(agent_id: str) -> str:
+    """Document holding one agent's state."""
+    return f"agent:{agent_id}"
+
+
+def multi_agent_doc(multi_agent_id: str) -> str:
+    """Document holding one Swarm's or Graph's state."""
+    return f"multi_agent:{multi_agent_id}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def record_to_message(record: Record) -> SessionMessage:
+    """Rebuild a ``SessionMessage`` from a record: its id is the record's seq minus one."""
+    return payload_to_message(record.data, record.seq - 1)
+
+
+def payload_to_message(data: Any, message_id: int) -> SessionMessage:
+    """Rebuild the ``SessionMessage`` with id ``message_id`` from its record's payload.
+
+    Built field by field: ``SessionMessage.from_dict`` inspects the class signature once per
+    key, which dominated restoring long histories.
+    """
+    redact = data.get("redact_message")
+    # Stored messages carry both timestamps: only make one (isoformat is costly) if missing.
+    if "created_at" in data and "updated_at" in data:
+        created_at, updated_at = data["created_at"], data["updated_at"]
+    else:
+        now = _now()
+        created_at = data.get("created_at", now)
+        updated_at = data.get("updated_at", now)
+    return SessionMessage(
+        message=_restore_bytes(data["message"]),
+        message_id=message_id,
+        redact_message=None if redact is None else _restore_bytes(redact),
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+
+
+def _restore_bytes(message: Any) -> Any:
+    """``decode_bytes_values(message)`` for a freshly decoded message.
+
+    Strands encodes bytes as ``{"__bytes_encoded__": true, "data": ...}`` dicts. A message whose
+    values are strings or lists of dicts of strings (text blocks: the common shape) holds none,
+    and decoding would only copy it, which was a third of a restore: return it as it is.
+    """
+    if type(message) is not dict:
+        return decode_bytes_values(message)
+    for value in message.values():
+        if type(value) is list:
+            for block in value:
+                if type(block) is not dict:
+                    return decode_bytes_values(message)
+                for leaf in block.values():
+                    if type(leaf) is not str:
+                        return decode_bytes_values(message)
+        elif type(value) is not str:
+            return decode_bytes_values(message)
+    return message
+
+
+def message_payload(session_message: SessionMessage) -> dict[str, Any]:
+    """The JSON payload of a message record (bytes base64-encoded; the id lives in the seq)."""
+    payload = session_message.to_dict()
+    payload.pop("message_id", None)
+    return payload
+
+
+class StoreSessionRepository(SessionRepository):
+    """A complete Strands ``SessionRepository`` (plus ``delete_session``) over any store.
+
+    Strands calls repositories synchronously, from inside running event loops; async store
+    clients are bound to one loop. So every store call runs on one background event-loop thread
+    owned by this repository (see :class:`~sessions_plus.loops.BackgroundLoop`), which
+    makes the repository safe from ``agent(...)``, ``await agent.invoke_async(...)`` and any
+    number of threads.
+
+    ``close_store=True`` hands the store over: ``close()`` closes it on the background loop.
+    A store you keep is not closed; close it (``await store.aclose()``) *before* closing the
+    repository so that the connections it made on the repository's loop are released there.
+    ``timeout`` bounds every store call (seconds; :class:`StoreUnavailableError` after it).
+
+    With ``shared=True`` every agent's messages go to one stream (``conversation``), authored
+    by agent id: the storage side of a shared conversation (see ``StoreSessionManager``).
+    """
+
+    def __init__(
+        self,
+        store: ConversationStore,
+        *,
+        shared: bool = False,
+        close_store: bool = False,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> None:
+        if not isinstance(store, ConversationStore):
+            raise TypeError(f"store must be a ConversationStore, not {type(store).__name__}")
+        self.store = store
+        self.shared = bool(shared)
+        self._loop = BackgroundLoop(name="sessions-plus-strands", timeout=timeout)
+        if close_store:
+            self._loop.on_close(store.aclose)
+        self._owns_loop = True
+        self._created_at: dict[tuple[str, str], str] = {}
+        self._created_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def loop(self) -> BackgroundLoop:
+        """The background loop every store call of this repository runs on."""
+        return self._loop
+
+    def view(self, *, shared: bool) -> StoreSessionRepository:
+        """The same store and loop with another message layout (closing it closes nothing)."""
+        other = copy.copy(self)
+        other.shared = bool(shared)
+        other._owns_loop = False
+        return other
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run one store coroutine on the background loop and return its result."""
+        return self._loop.run(coro)
+
+    def close(self) -> None:
+        """Close the store if it was handed over, and stop the background loop. Idempotent."""
+        if self._owns_loop:
+            self._loop.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def stream_of(self, agent_id: str) -> str:
+        """The stream holding ``agent_id``'s messages in this repository's layout."""
+        return SHARED_STREAM if self.shared else agent_stream(agent_id)
+
+    # ------------------------------------------------------------------ sessions
+
+    def create_session(self, session: Session, **kwargs: Any) -> Session:
+        """Create the session; raise ``SessionException`` if it already exists."""
+        data = session.to_dict()
+        data["session_type"] = getattr(session.session_type, "value", session.session_type)
+        created = self.run(
+            self.store.put_doc(session.session_id, SESSION_DOC, data, if_absent=True)
+        )
+        if not created:
+            raise SessionException(f"Session {session.session_id} already exists")
+        return session
+
+    def read_session(self, session_id: str, **kwargs: Any) -> Session | None:
+        """The session, or None if it does not exist (or expired)."""
+        data = self.run(self.store.get_doc(session_id, SESSION_DOC))
+        return None if data is None else Session.from_dict(data)
+
+    def delete_session(self, session_id: str, **kwargs: Any) -> None:
+        """Delete the session with every agent, message and multi-agent state in it."""
+        if not self.run(self.store.delete(session_id)):
+            raise SessionException(f"Session {session_id} does not exist")
+        with self._created_lock:
+            for key in [key for key in self._created_at if key[0] == session_id]:
+                del self._created_at[key]
+
+    # ------------------------------------------------------------------ agents
+
+    def create_agent(self, session_id: str, session_agent: SessionAgent, **kwargs: Any) -> None:
+        """Store a new agent. An agent another worker created first is kept, not overwritten."""
+        name = agent_doc(session_agent.agent_id)
+        self.run(self.store.put_doc(session_id, name, session_agent.to_dict(), if_absent=True))
+
+    def read_agent(self, session_id: str, agent_id: str, **kwargs: Any) -> SessionAgent | None:
+        """The agent, or None."""
+        data = self.run(self.store.get_doc(session_id, agent_doc(agent_id)))
+        if data is None:
+            return None
+        with self._created_lock:
+            self._created_at[(session_id, agent_id)] = data.get("created_at", _now())
+        return SessionAgent.from_dict(data)
+
+    def update_agent(self, session_id: str, session_agent: SessionAgent, **kwargs: Any) -> None:
+        """Overwrite the agent, keeping its ``created_at``.
+
+        An agent whose session expired meanwhile is written again (a new session) rather than
+        failing the running agent.
+        """
+        key = (session_id, session_agent.agent_id)
+        with self._created_lock:
+            created_at = self._created_at.get(key)
+        name = agent_doc(session_agent.agent_id)
+        if created_at is None:
+            previous = self.run(self.store.get_doc(session_id, name))
+            created_at = session_agent.created_at if previous is None else previous["created_at"]
+            with self._created_lock:
+                self._created_at[key] = created_at
+        session_agent.created_at = created_at
+        session_agent.updated_at = _now()
+        self.run(self.store.put_doc(session_id, name, session_agent.to_dict()))
+
+    # ------------------------------------------------------------------ messages
+
+    def create_message(
+        self, session_id: str, agent_id: str, session_message: SessionMessage, **kwargs: Any
+    ) -> None:
+        """Append the message; its ``message_id`` is set to the id the store assigned."""
+        (seq,) = self.run(
+            self.store.append(
+                session_id,
+                [message_payload(session_message)],
+                stream=self.stream_of(agent_id),
+                format=MESSAGE_FORMAT,
+                author=agent_id,
+            )
+        )
+        session_message.message_id = seq - 1
+
+    def create_messages(
+        self, session_id: str, agent_id: str, session_messages: list[SessionMessage]
+    ) -> None:
+        """Append several messages in one atomic write; set each one's ``message_id``."""
+        if not session_messages:
+            return
+        seqs = self.run(
+            self.store.append(
+                session_id,
+                [message_payload(message) for message in session_messages],
+                stream=self.stream_of(agent_id),
+                format=MESSAGE_FORMAT,
+                author=agent_id,
+            )
+        )
+        for message, seq in zip(session_messages, seqs, strict=True):
+            message.message_id = seq - 1
+
+    def read_message(
+        self, session_id: str, agent_id: str, message_id: int, **kwargs: Any
+    ) -> SessionMessage | None:
+        """The message with that id, or None."""
+        if not isinstance(message_id, int) or isinstance(message_id, bool):
+            raise ValueError(f"message_id=<{message_id}> | message id must be an integer")
+        if message_id < 0:
+            return None
+        records = self.run(
+            self.store.read(
+                session_id,
+                stream=self.stream_of(agent_id),
+                after=message_id,
+                before=message_id + 2,
+            )
+        )
+        return record_to_message(records[0]) if records else None
+
+    def update_message(
+        self, session_id: str, agent_id: str, session_message: SessionMessage, **kwargs: Any
+    ) -> None:
+        """Overwrite a stored message in place (redaction), keeping its ``created_at``."""
+        previous = self.read_message(session_id, agent_id, session_message.message_id)
+        if previous is None:
+            raise SessionException(f"Message {session_message.message_id} does not exist")
+        session_message.created_at = previous.created_at
+        session_message.updated_at = _now()
+        self.run(
+            self.store.replace(
+                session_id,
+                session_message.message_id + 1,
+                message_payload(session_message),
+                stream=self.stream_of(agent_id),
+            )
+        )
+
+    def list_messages(
+        self,
+        session_id: str,
+        agent_id: str,
+        limit: int | None = None,
+        offset: int = 0,
+        **kwargs: Any,
+    ) -> list[SessionMessage]:
+        """Messages in id order, skipping the first ``offset``, at most ``limit`` of them."""
+        stream = self.stream_of(agent_id)
+        after = offset or None
+        if self.store.on_corrupt == "raise":
+            # Nothing is skipped, and a stream's seqs are exactly 1..n, so the records after
+            # ``offset`` have ids offset, offset + 1, ...: read the payloads alone (cheaper
+            # than whole records: restoring an agent reads its whole history).
+            payloads = self.run(
+                self.store.read_data(
+                    session_id, stream=stream, after=after, limit=limit, keep="earliest"
+                )
+            )
+            return [payload_to_message(data, offset + i) for i, data in enumerate(payloads)]
+        records = self.run(
+            self.store.read(session_id, stream=stream, after=after, limit=limit, keep="earliest")
+        )
+        return [record_to_message(record) for record in records]
+
+    def read_records_after(self, session_id: str, agent_id: str, after: int) -> list[Record]:
+        """Raw records of ``agent_id``'s stream after seq ``after`` (for conversation sync)."""
+        return self.run(
+            self.store.read(session_id, stream=self.stream_of(agent_id), after=after or None)
+        )
+
+    # ------------------------------------------------------------------ multi-agent
+
+    def create_multi_agent(
+        self, session_id: str, multi_agent: MultiAgentBase, **kwargs: Any
+    ) -> None:
+        """Store a new Swarm/Graph state (kept if another worker stored one first)."""
+        name = multi_agent_doc(multi_agent.id)
+        state = multi_agent.serialize_state()
+        self.run(self.store.put_doc(session_id, name, state, if_absent=True))
+
+    def read_multi_agent(
+        self, session_id: str, multi_agent_id: str, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        """The stored Swarm/Graph state, or None."""
+        data = self.run(self.store.get_doc(session_id, multi_agent_doc(multi_agent_id)))
+        return None if data is None else dict(data)
+
+    def update_multi_agent(
+        self, session_id: str, multi_agent: MultiAgentBase, **kwargs: Any
+    ) -> None:
+        """Overwrite the Swarm/Graph state."""
+        name = multi_agent_doc(multi_agent.id)
+        self.run(self.store.put_doc(session_id, name, multi_agent.serialize_state()))

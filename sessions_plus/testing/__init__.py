@@ -1,0 +1,40 @@
+"""Test doubles for applications that use sessions-plus: offline models, in-process stores.
+
+Everything here is meant for *your* tests: agents that run with no API key and no network, and
+stores that need no server. Names that need an SDK load on first use, so
+``import sessions_plus.testing`` works with neither SDK installed:
+
+* :class:`ScriptedModel` (Strands): a ``strands.models.Model`` that streams scripted replies and
+  records the history it was shown; :func:`tool_call`, :func:`handoff` and :func:`texts` build
+  and read scripted turns. (For the OpenAI Agents SDK use ``agents.testing.ScriptedModel``.)
+* :class:`~sessions_plus.MemoryStore`: an in-process store with the full contract.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ..backends.memory import MemoryStore
+
+if TYPE_CHECKING:
+    from .strands import ScriptedModel, handoff, texts, tool_call
+
+_LAZY = {
+    "ScriptedModel": "sessions_plus.testing.strands",
+    "handoff": "sessions_plus.testing.strands",
+    "texts": "sessions_plus.testing.strands",
+    "tool_call": "sessions_plus.testing.strands",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sessions_plus.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = ["MemoryStore", "ScriptedModel", "handoff", "texts", "tool_call"]
