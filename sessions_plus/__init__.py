@@ -16,17 +16,21 @@ from .errors import (
     ConflictError,
     CorruptRecordError,
     InvalidItemError,
+    InvalidNameError,
     InvalidSessionIdError,
     MissingDependencyError,
+    ReadOnlyStoreError,
     RecordNotFoundError,
     RecordTooLargeError,
+    SessionNotFoundError,
     SessionsPlusError,
     StoreClosedError,
+    StoreNotFoundError,
     StoreUnavailableError,
 )
 from .ids import MAX_NAME_LENGTH, MAX_SESSION_ID_LENGTH
 from .records import Record, SessionInfo, SessionPage
-from .registry import open_store, register_scheme
+from .registry import BACKENDS, new_store, open_store, register_scheme
 from .store import DEFAULT_STREAM, ConversationStore
 
 if TYPE_CHECKING:
@@ -37,12 +41,10 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-_LAZY = {
-    "SQLiteStore": "sessions_plus.backends.sqlite",
-    "RedisStore": "sessions_plus.backends.redis",
-    "DynamoDBStore": "sessions_plus.backends.dynamodb",
-    "EncryptedStore": "sessions_plus.encrypted",
-}
+# Store classes whose modules load on first access: every backend of the registry's table
+# (so an optional client library costs nothing until used) and the encryption wrapper.
+_LAZY = {backend.class_name: backend.module for backend in BACKENDS}
+_LAZY["EncryptedStore"] = "sessions_plus.encrypted"
 
 
 def __getattr__(name: str) -> Any:
@@ -65,21 +67,26 @@ __all__ = [
     "DynamoDBStore",
     "EncryptedStore",
     "InvalidItemError",
+    "InvalidNameError",
     "InvalidSessionIdError",
     "JsonCodec",
     "MemoryStore",
     "MissingDependencyError",
+    "ReadOnlyStoreError",
     "Record",
     "RecordNotFoundError",
     "RecordTooLargeError",
     "RedisStore",
     "SQLiteStore",
     "SessionInfo",
+    "SessionNotFoundError",
     "SessionPage",
     "SessionsPlusError",
     "StoreClosedError",
+    "StoreNotFoundError",
     "StoreUnavailableError",
     "__version__",
+    "new_store",
     "open_store",
     "register_scheme",
 ]

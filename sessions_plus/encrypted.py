@@ -29,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .backend import DocWrite, LogRange, LogWrite, SessionQuery
 from .errors import (
     ConfigurationError,
     ConflictError,
@@ -36,8 +37,8 @@ from .errors import (
     StoreClosedError,
     missing_dependency,
 )
-from .records import RawRecord, SessionInfo, SessionPage
-from .store import ConversationStore, Keep, OnCorrupt
+from .records import RawRecord, Record, SessionInfo, SessionPage
+from .store import ConversationStore, OnCorrupt
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -201,18 +202,17 @@ class EncryptedStore(ConversationStore):
     def _doc_ad(key_id: str, session_id: str, name: str) -> bytes:
         return json.dumps(["doc", FORMAT_VERSION, key_id, session_id, name]).encode()
 
-    def _seal(self, plaintext: bytes, ad_for: Any, *context: Any) -> bytes:
+    def _seal(self, plaintext: bytes, ad_for: Any, *context: Any) -> dict[str, Any]:
+        """The envelope (a JSON object the wrapped store keeps as an ordinary item)."""
         key_id = self._write_key_id
         nonce = os.urandom(_NONCE_BYTES)
         ciphertext = self._ciphers[key_id].encrypt(nonce, plaintext, ad_for(key_id, *context))
-        envelope = {"v": FORMAT_VERSION, "k": key_id, "n": _b64(nonce), "c": _b64(ciphertext)}
-        return json.dumps(envelope, separators=(",", ":")).encode()
+        return {"v": FORMAT_VERSION, "k": key_id, "n": _b64(nonce), "c": _b64(ciphertext)}
 
-    def _open(self, payload: bytes, ad_for: Any, *context: Any) -> bytes:
+    def _open(self, envelope: Any, ad_for: Any, *context: Any) -> bytes:
         from cryptography.exceptions import InvalidTag
 
         try:
-            envelope = json.loads(payload)
             if not isinstance(envelope, dict) or envelope.get("v") != FORMAT_VERSION:
                 raise _Undecryptable("not an encrypted envelope of a known version")
             key_id = envelope.get("k")
@@ -232,30 +232,32 @@ class EncryptedStore(ConversationStore):
             raise _Undecryptable(f"malformed envelope ({type(exc).__name__})") from None
 
     def _decrypt_records(
-        self, session_id: str, stream: str, raws: list[RawRecord]
+        self, session_id: str, stream: str, records: list[Record]
     ) -> list[RawRecord]:
         out: list[RawRecord] = []
-        for raw in raws:
+        for record in records:
             try:
-                plain = self._open(raw.payload, self._record_ad, session_id, stream, raw.seq)
+                plain = self._open(record.data, self._record_ad, session_id, stream, record.seq)
             except _Undecryptable as exc:
                 if self.on_corrupt == "skip":
                     logger.warning(
                         "skipping undecryptable record: session=%r stream=%r seq=%d (%s)",
                         session_id,
                         stream,
-                        raw.seq,
+                        record.seq,
                         exc,
                     )
                     continue
                 raise CorruptRecordError(
-                    f"record seq={raw.seq} of session {session_id!r} stream {stream!r} "
+                    f"record seq={record.seq} of session {session_id!r} stream {stream!r} "
                     f"does not decrypt: {exc}",
                     session_id=session_id,
                     stream=stream,
-                    seq=raw.seq,
+                    seq=record.seq,
                 ) from None
-            out.append(RawRecord(raw.seq, plain, raw.created_at, raw.format, raw.author))
+            out.append(
+                RawRecord(record.seq, plain, record.created_at, record.format, record.author)
+            )
         return out
 
     def _inner(self) -> ConversationStore:
@@ -287,147 +289,120 @@ class EncryptedStore(ConversationStore):
                 for key in [key for key in self._last_seqs if key[0] == session_id]:
                     del self._last_seqs[key]
 
-    # ------------------------------------------------------------------ logs
+    # ------------------------------------------------------------------ backend interface
+    # Each method seals or opens payloads and calls the wrapped store's public API.
 
-    async def _write_log(
-        self,
-        session_id: str,
-        stream: str,
-        start_seq: int | None,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
-        if start_seq is None:
-            return await self._append(session_id, stream, payloads, format, author, if_last_seq)
-        return await self._splice(
-            session_id, stream, start_seq, payloads, format, author, if_last_seq
-        )
-
-    async def _append(
-        self,
-        session_id: str,
-        stream: str,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
-        """Seal each payload for the seq it will get: known from ``if_last_seq``, else from
-        the cached or fetched last seq, retried on a conflict."""
+    async def write_log(self, write: LogWrite) -> int:
+        if write.start_seq is not None:
+            return await self._splice(write, write.start_seq)
+        if write.if_last_seq is not None:
+            return await self._append_at(write, write.if_last_seq)
         inner = self._inner()
-        if if_last_seq is not None:
-            return await self._append_at(
-                inner, session_id, stream, payloads, format, author, if_last_seq
-            )
-        last = self._cached_last(session_id, stream)
+        last = self._cached_last(write.session_id, write.stream)
         for attempt in range(self.append_retries + 1):
             if last is None:
-                last = await inner.last_seq(session_id, stream=stream)
+                last = await inner.last_seq(write.session_id, stream=write.stream)
             try:
-                return await self._append_at(
-                    inner, session_id, stream, payloads, format, author, last
-                )
+                return await self._append_at(write, last)
             except ConflictError:
                 last = None
                 if attempt < self.append_retries:
                     cap = min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt)
                     await asyncio.sleep(random.uniform(0, cap))
         raise ConflictError(
-            f"append to session {session_id!r} stream {stream!r} kept conflicting with "
-            f"concurrent writers after {self.append_retries} retries; nothing was written"
+            f"append to session {write.session_id!r} stream {write.stream!r} kept conflicting "
+            f"with concurrent writers after {self.append_retries} retries; nothing was written"
         )
 
-    async def _append_at(
-        self,
-        inner: ConversationStore,
-        session_id: str,
-        stream: str,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        last: int,
-    ) -> int:
+    async def _append_at(self, write: LogWrite, last: int) -> int:
+        """Seal each payload for the seq it gets if the stream still ends at ``last``."""
+        session_id, stream = write.session_id, write.stream
         sealed = [
             self._seal(payload, self._record_ad, session_id, stream, last + 1 + index)
-            for index, payload in enumerate(payloads)
+            for index, payload in enumerate(write.payloads)
         ]
         try:
-            first = await inner._write_log(session_id, stream, None, sealed, format, author, last)
+            seqs = await self._inner().append(
+                session_id,
+                sealed,
+                stream=stream,
+                format=write.format,
+                author=write.author,
+                if_last_seq=last,
+            )
         except ConflictError:
             self._forget(session_id, stream)
             raise
-        self._remember(session_id, stream, first + len(sealed) - 1)
-        return first
+        self._remember(session_id, stream, seqs[-1])
+        return seqs[0]
 
-    async def _read(
-        self,
-        session_id: str,
-        stream: str,
-        limit: int | None,
-        after: int | None,
-        before: int | None,
-        keep: Keep,
-    ) -> list[RawRecord]:
-        raws = await self._inner()._read(session_id, stream, limit, after, before, keep)
-        return self._decrypt_records(session_id, stream, raws)
-
-    async def _pop(self, session_id: str, stream: str) -> RawRecord | None:
+    async def _splice(self, write: LogWrite, start_seq: int) -> int:
+        session_id, stream = write.session_id, write.stream
+        sealed = [
+            self._seal(payload, self._record_ad, session_id, stream, start_seq + index)
+            for index, payload in enumerate(write.payloads)
+        ]
         self._forget(session_id, stream)
-        raw = await self._inner()._pop(session_id, stream)
-        if raw is None:
+        await self._inner().splice(
+            session_id,
+            start_seq,
+            sealed,
+            stream=stream,
+            format=write.format,
+            author=write.author,
+            if_last_seq=write.if_last_seq,
+        )
+        self._remember(session_id, stream, start_seq + len(sealed) - 1)
+        return start_seq
+
+    async def read_log(self, query: LogRange) -> list[RawRecord]:
+        records = await self._inner().read(
+            query.session_id,
+            stream=query.stream,
+            limit=query.limit,
+            after=query.after,
+            before=query.before,
+            keep=query.keep,
+        )
+        return self._decrypt_records(query.session_id, query.stream, records)
+
+    async def pop_log(self, session_id: str, stream: str) -> RawRecord | None:
+        self._forget(session_id, stream)
+        record = await self._inner().pop(session_id, stream=stream)
+        if record is None:
             return None
-        decrypted = self._decrypt_records(session_id, stream, [raw])
+        decrypted = self._decrypt_records(session_id, stream, [record])
         # A skipped record was still removed; hand the base class something that is skipped too.
         return decrypted[0] if decrypted else None
 
-    async def _replace(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
+    async def replace_payload(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
         sealed = self._seal(payload, self._record_ad, session_id, stream, seq)
-        await self._inner()._replace(session_id, stream, seq, sealed)
+        await self._inner().replace(session_id, seq, sealed, stream=stream)
 
-    async def _splice(
-        self,
-        session_id: str,
-        stream: str,
-        start_seq: int,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
-        inner = self._inner()
-        sealed = [
-            self._seal(payload, self._record_ad, session_id, stream, start_seq + index)
-            for index, payload in enumerate(payloads)
-        ]
+    async def clear_log(self, session_id: str, stream: str) -> None:
         self._forget(session_id, stream)
-        first = await inner._write_log(
-            session_id, stream, start_seq, sealed, format, author, if_last_seq
-        )
-        self._remember(session_id, stream, first + len(sealed) - 1)
-        return first
+        await self._inner().clear(session_id, stream=stream)
 
-    async def _clear(self, session_id: str, stream: str) -> None:
-        self._forget(session_id, stream)
-        await self._inner()._clear(session_id, stream)
-
-    async def _delete(self, session_id: str) -> bool:
+    async def delete_session(self, session_id: str) -> bool:
         self._forget(session_id)
-        return await self._inner()._delete(session_id)
+        return await self._inner().delete(session_id)
 
-    # ------------------------------------------------------------------ documents
+    async def write_doc(self, write: DocWrite) -> bool:
+        sealed = self._seal(write.payload, self._doc_ad, write.session_id, write.name)
+        return await self._inner().put_doc(
+            write.session_id,
+            write.name,
+            sealed,
+            if_absent=write.if_absent,
+            if_exists=write.if_exists,
+        )
 
-    async def _put_doc(self, session_id: str, name: str, payload: bytes, if_absent: bool) -> bool:
-        sealed = self._seal(payload, self._doc_ad, session_id, name)
-        return await self._inner()._put_doc(session_id, name, sealed, if_absent)
-
-    async def _get_doc(self, session_id: str, name: str) -> bytes | None:
-        payload = await self._inner()._get_doc(session_id, name)
-        if payload is None:
+    async def read_doc(self, session_id: str, name: str) -> bytes | None:
+        envelope = await self._inner().get_doc(session_id, name)
+        if envelope is None:
             return None
         try:
-            return self._open(payload, self._doc_ad, session_id, name)
+            return self._open(envelope, self._doc_ad, session_id, name)
         except _Undecryptable as exc:
             raise CorruptRecordError(
                 f"document {name!r} of session {session_id!r} does not decrypt: {exc}",
@@ -435,25 +410,23 @@ class EncryptedStore(ConversationStore):
                 stream=f"doc:{name}",
             ) from None
 
-    async def _delete_doc(self, session_id: str, name: str) -> bool:
-        return await self._inner()._delete_doc(session_id, name)
+    async def remove_doc(self, session_id: str, name: str) -> bool:
+        return await self._inner().delete_doc(session_id, name)
 
-    async def _list_docs(self, session_id: str, prefix: str) -> list[str]:
-        return await self._inner()._list_docs(session_id, prefix)
+    async def doc_names(self, session_id: str, prefix: str) -> list[str]:
+        return await self._inner().list_docs(session_id, prefix=prefix)
 
-    # ------------------------------------------------------------------ sessions
+    async def session_info(self, session_id: str) -> SessionInfo | None:
+        return await self._inner().info(session_id)
 
-    async def _info(self, session_id: str) -> SessionInfo | None:
-        return await self._inner()._info(session_id)
+    async def session_page(self, query: SessionQuery) -> SessionPage:
+        return await self._inner().list_sessions(limit=query.limit, cursor=query.cursor)
 
-    async def _list_sessions(self, limit: int, cursor: str | None) -> SessionPage:
-        return await self._inner()._list_sessions(limit, cursor)
-
-    async def _purge_expired(self) -> int:
+    async def purge_sessions(self) -> int:
         self._forget()
-        return await self._inner()._purge_expired()
+        return await self._inner().purge_expired()
 
-    async def _aclose(self) -> None:
+    async def close_backend(self) -> None:
         self._forget()
         if self._close_store:
             await self._store.aclose()

@@ -19,8 +19,13 @@ class StoreClosedError(SessionsPlusError, RuntimeError):
     """The store was closed with ``aclose()`` and can no longer be used."""
 
 
-class InvalidSessionIdError(SessionsPlusError, ValueError):
-    """A session id (or stream or document name) is empty, too long or not valid text."""
+class InvalidNameError(SessionsPlusError, ValueError):
+    """A name is empty, too long or not valid text: a stream or document name, a record's
+    ``format`` or ``author`` (and, through the subclass below, a session id)."""
+
+
+class InvalidSessionIdError(InvalidNameError):
+    """A session id is empty, too long or not valid text."""
 
 
 class InvalidItemError(SessionsPlusError, ValueError):
@@ -58,8 +63,21 @@ class RecordNotFoundError(SessionsPlusError, LookupError):
     """The record addressed by seq does not exist (for ``replace``)."""
 
 
+class SessionNotFoundError(SessionsPlusError, LookupError):
+    """The operation needs a live session and there is none by that id (or it expired)."""
+
+
+class ReadOnlyStoreError(SessionsPlusError):
+    """A write was attempted on a store opened with ``read_only=True``. Nothing was written."""
+
+
 class ConfigurationError(SessionsPlusError, ValueError):
     """A store URL, option or bring-your-own resource (table, key schema) is invalid."""
+
+
+class StoreNotFoundError(ConfigurationError):
+    """The database the store points at does not exist (a SQLite file, a DynamoDB table) and
+    the store may not create it (``read_only=True`` or ``create_table=False``)."""
 
 
 class MissingDependencyError(SessionsPlusError, ImportError):

@@ -7,7 +7,7 @@ Backends escape or encode ids so that no two ids share storage.
 
 from __future__ import annotations
 
-from .errors import InvalidSessionIdError
+from .errors import InvalidNameError, InvalidSessionIdError
 
 MAX_SESSION_ID_LENGTH = 256
 """Longest session id accepted, in characters (at most 1,024 bytes of UTF-8)."""
@@ -16,25 +16,26 @@ MAX_NAME_LENGTH = 256
 """Longest stream or document name accepted, in characters."""
 
 
-def _check(value: object, what: str, limit: int) -> str:
+def _check(value: object, what: str, limit: int, error: type[InvalidNameError]) -> str:
     if not isinstance(value, str):
-        raise InvalidSessionIdError(f"{what} must be a str, not {type(value).__name__}")
+        raise error(f"{what} must be a str, not {type(value).__name__}")
     if not value:
-        raise InvalidSessionIdError(f"{what} must not be empty")
+        raise error(f"{what} must not be empty")
     if len(value) > limit:
-        raise InvalidSessionIdError(f"{what} is {len(value)} characters long; the limit is {limit}")
+        raise error(f"{what} is {len(value)} characters long; the limit is {limit}")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise InvalidSessionIdError(f"{what} is not valid Unicode text: {exc.reason}") from None
+        raise error(f"{what} is not valid Unicode text: {exc.reason}") from None
     return value
 
 
 def check_session_id(session_id: object) -> str:
     """Return ``session_id`` if it is a valid session id, else raise InvalidSessionIdError."""
-    return _check(session_id, "session id", MAX_SESSION_ID_LENGTH)
+    return _check(session_id, "session id", MAX_SESSION_ID_LENGTH, InvalidSessionIdError)
 
 
 def check_name(name: object, what: str = "name") -> str:
-    """Return ``name`` if it is a valid stream or document name, else raise."""
-    return _check(name, what, MAX_NAME_LENGTH)
+    """Return ``name`` if it is a valid stream or document name (or format, author), else raise
+    :class:`InvalidNameError`."""
+    return _check(name, what, MAX_NAME_LENGTH, InvalidNameError)

@@ -1,8 +1,9 @@
 """The store contract: one async abstract class every backend implements.
 
 The docstrings of :class:`ConversationStore` are the specification. The public methods validate
-their input, encode and decode items and apply the corrupt-record policy, then call the
-backend's protected ``_``-methods, which deal only in validated names and encoded bytes.
+their input, encode and decode items and apply the corrupt-record policy, then call one method
+of the backend interface (:class:`sessions_plus.backend.Backend`), which deals only in
+validated names and encoded bytes.
 
 A session holds:
 
@@ -27,24 +28,29 @@ loop (see :mod:`sessions_plus.loops`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
-from abc import ABC, abstractmethod
+import threading
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Self
+from urllib.parse import SplitResult, urlsplit
 
+from .backend import Backend, DocWrite, Keep, LogRange, LogWrite, SessionQuery
 from .codec import DEFAULT_MAX_RECORD_BYTES, JsonCodec
 from .errors import ConfigurationError, CorruptRecordError, StoreClosedError
 from .ids import check_name, check_session_id
+from .options import Options, url_options
 from .records import RawRecord, Record, SessionInfo, SessionPage
+
+__all__ = ["DEFAULT_STREAM", "ConversationStore", "Keep", "OnCorrupt", "check_ttl"]
 
 logger = logging.getLogger("sessions_plus")
 
 DEFAULT_STREAM = "main"
 """The stream used when none is named."""
 
-Keep = Literal["latest", "earliest"]
 OnCorrupt = Literal["raise", "skip"]
 
 
@@ -69,7 +75,7 @@ def _check_seq(value: int | None, what: str, *, minimum: int = 0) -> int | None:
     return value
 
 
-class ConversationStore(ABC):
+class ConversationStore(Backend):
     """Async conversation store: logs of JSON records, documents and metadata per session.
 
     Options shared by every backend:
@@ -84,9 +90,6 @@ class ConversationStore(ABC):
     Use as ``async with store:`` or call ``await store.aclose()``; a closed store raises
     :class:`StoreClosedError`. Closing never closes a client the caller handed in.
     """
-
-    scheme: str = ""
-    """URL scheme this backend registers with :func:`sessions_plus.open_store`."""
 
     def __init__(
         self,
@@ -112,6 +115,21 @@ class ConversationStore(ABC):
         self.codec = JsonCodec(max_record_bytes=max_record_bytes)
         self._closed = False
 
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Self:
+        """Open this backend from a store URL (see :func:`sessions_plus.open_store`).
+
+        Query parameters and keyword ``options`` (which win) are the constructor's options;
+        an option the backend does not know raises :class:`ConfigurationError`.
+        """
+        parts = urlsplit(url)
+        return cls._from_url_options(parts, url_options(parts, options))
+
+    @classmethod
+    def _from_url_options(cls, parts: SplitResult, options: Options) -> Self:
+        """Build a store from URL parts and merged options (backends that have URLs)."""
+        raise ConfigurationError(f"{cls.__name__} cannot be opened from a URL")
+
     # ------------------------------------------------------------------ lifecycle
 
     async def __aenter__(self) -> Self:
@@ -135,7 +153,29 @@ class ConversationStore(ABC):
         if self._closed:
             return
         self._closed = True
-        await self._aclose()
+        await self.close_backend()
+
+    def close(self) -> None:
+        """Close from synchronous code (any thread; a running loop in it is fine). Idempotent.
+
+        Runs :meth:`aclose` to completion on a private event loop in a helper thread, so it
+        works where ``await`` is not available (``atexit``, a sync SDK ``close()``).
+        """
+        if self._closed:
+            return
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                asyncio.run(self.aclose())
+            except BaseException as exc:  # re-raised in the caller's thread
+                failure.append(exc)
+
+        thread = threading.Thread(target=run, name="sessions_plus-close", daemon=True)
+        thread.start()
+        thread.join()
+        if failure:
+            raise failure[0]
 
     def _check_open(self) -> None:
         if self._closed:
@@ -173,9 +213,8 @@ class ConversationStore(ABC):
         payloads = self._encode_items(items)
         if not payloads:
             return []
-        first = await self._write_log(
-            session_id, stream, None, payloads, format, author, if_last_seq
-        )
+        write = LogWrite(session_id, stream, payloads, None, format, author, if_last_seq)
+        first = await self.write_log(write)
         return list(range(first, first + len(payloads)))
 
     async def read(
@@ -198,7 +237,7 @@ class ConversationStore(ABC):
         """
         if self._nothing_to_read(session_id, stream, limit, after, before, keep):
             return []
-        raws = await self._read(session_id, stream, limit, after, before, keep)
+        raws = await self.read_log(LogRange(session_id, stream, limit, after, before, keep))
         return self._decode_records(session_id, stream, raws)
 
     async def read_data(
@@ -219,7 +258,8 @@ class ConversationStore(ABC):
         """
         if self._nothing_to_read(session_id, stream, limit, after, before, keep):
             return []
-        pairs = await self._read_payloads(session_id, stream, limit, after, before, keep)
+        query = LogRange(session_id, stream, limit, after, before, keep)
+        pairs = await self.read_log_payloads(query)
         return self._decode_payloads(session_id, stream, pairs)
 
     async def last_seq(self, session_id: str, *, stream: str = DEFAULT_STREAM) -> int:
@@ -227,7 +267,7 @@ class ConversationStore(ABC):
         self._check_open()
         check_session_id(session_id)
         check_name(stream, "stream")
-        info = await self._info(session_id)
+        info = await self.session_info(session_id)
         return 0 if info is None else info.streams.get(stream, 0)
 
     async def pop(self, session_id: str, *, stream: str = DEFAULT_STREAM) -> Record | None:
@@ -239,7 +279,7 @@ class ConversationStore(ABC):
         self._check_open()
         check_session_id(session_id)
         check_name(stream, "stream")
-        raw = await self._pop(session_id, stream)
+        raw = await self.pop_log(session_id, stream)
         if raw is None:
             return None
         records = self._decode_records(session_id, stream, [raw])
@@ -257,7 +297,7 @@ class ConversationStore(ABC):
         check_name(stream, "stream")
         _check_seq(seq, "seq", minimum=1)
         payload = self.codec.encode(item)
-        await self._replace(session_id, stream, seq, payload)
+        await self.replace_payload(session_id, stream, seq, payload)
 
     async def splice(
         self,
@@ -288,9 +328,8 @@ class ConversationStore(ABC):
         if if_last_seq is not None and start_seq > if_last_seq + 1:
             raise ValueError("start_seq is past the end of the stream given by if_last_seq")
         payloads = self._encode_items(items)
-        first = await self._write_log(
-            session_id, stream, start_seq, payloads, format, author, if_last_seq
-        )
+        write = LogWrite(session_id, stream, payloads, start_seq, format, author, if_last_seq)
+        first = await self.write_log(write)
         return list(range(first, first + len(payloads)))
 
     async def clear(self, session_id: str, *, stream: str = DEFAULT_STREAM) -> None:
@@ -302,7 +341,7 @@ class ConversationStore(ABC):
         self._check_open()
         check_session_id(session_id)
         check_name(stream, "stream")
-        await self._clear(session_id, stream)
+        await self.clear_log(session_id, stream)
 
     async def delete(self, session_id: str) -> bool:
         """Remove the whole session: every stream, document and its metadata.
@@ -311,29 +350,40 @@ class ConversationStore(ABC):
         """
         self._check_open()
         check_session_id(session_id)
-        return await self._delete(session_id)
+        return await self.delete_session(session_id)
 
     # ------------------------------------------------------------------ documents
 
     async def put_doc(
-        self, session_id: str, name: str, value: Any, *, if_absent: bool = False
+        self,
+        session_id: str,
+        name: str,
+        value: Any,
+        *,
+        if_absent: bool = False,
+        if_exists: bool = False,
     ) -> bool:
-        """Write a whole JSON document. With ``if_absent=True`` only if none exists by that name.
+        """Write a whole JSON document; return True if written. Slides the TTL like every write.
 
-        Returns True if written. Slides the TTL like every write.
+        With ``if_absent=True`` only if the live session has no document by that name; with
+        ``if_exists=True`` only if it has one (an update that never re-creates a document
+        someone deleted, or that expired with its session). The condition is checked in the
+        same atomic step as the write.
         """
         self._check_open()
         check_session_id(session_id)
         check_name(name, "document name")
+        if if_absent and if_exists:
+            raise ValueError("if_absent and if_exists exclude each other")
         payload = self.codec.encode(value)
-        return await self._put_doc(session_id, name, payload, if_absent)
+        return await self.write_doc(DocWrite(session_id, name, payload, if_absent, if_exists))
 
     async def get_doc(self, session_id: str, name: str) -> Any | None:
         """Return a document, or None if the session or document does not exist."""
         self._check_open()
         check_session_id(session_id)
         check_name(name, "document name")
-        payload = await self._get_doc(session_id, name)
+        payload = await self.read_doc(session_id, name)
         if payload is None:
             return None
         try:
@@ -350,7 +400,7 @@ class ConversationStore(ABC):
         self._check_open()
         check_session_id(session_id)
         check_name(name, "document name")
-        return await self._delete_doc(session_id, name)
+        return await self.remove_doc(session_id, name)
 
     async def list_docs(self, session_id: str, *, prefix: str = "") -> list[str]:
         """Names of the session's documents that start with ``prefix``, sorted."""
@@ -358,7 +408,7 @@ class ConversationStore(ABC):
         check_session_id(session_id)
         if not isinstance(prefix, str):
             raise TypeError("prefix must be a str")
-        return await self._list_docs(session_id, prefix)
+        return await self.doc_names(session_id, prefix)
 
     # ------------------------------------------------------------------ sessions
 
@@ -370,7 +420,7 @@ class ConversationStore(ABC):
         """
         self._check_open()
         check_session_id(session_id)
-        return await self._info(session_id)
+        return await self.session_info(session_id)
 
     async def list_sessions(self, *, limit: int = 100, cursor: str | None = None) -> SessionPage:
         """One page of live sessions.
@@ -384,7 +434,7 @@ class ConversationStore(ABC):
         self._check_open()
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError("limit must be a positive int")
-        return await self._list_sessions(limit, cursor)
+        return await self.session_page(SessionQuery(limit, cursor))
 
     async def purge_expired(self) -> int:
         """Remove expired sessions' data now; return how many sessions were removed.
@@ -392,7 +442,7 @@ class ConversationStore(ABC):
         Sessions the backend already removed by itself (native TTL) are not counted.
         """
         self._check_open()
-        return await self._purge_expired()
+        return await self.purge_sessions()
 
     # ------------------------------------------------------------------ helpers
 
@@ -474,100 +524,6 @@ class ConversationStore(ABC):
             stream=stream,
             seq=seq,
         ) from None
-
-    # ------------------------------------------------------------------ backend hooks
-
-    @abstractmethod
-    async def _write_log(
-        self,
-        session_id: str,
-        stream: str,
-        start_seq: int | None,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
-        """Write ``payloads`` atomically and return the first seq they get: after the last
-        seq when ``start_seq`` is None (append; ``payloads`` not empty), else truncate at
-        ``start_seq`` and write from there (splice; raise ValueError if ``start_seq`` is
-        past last seq + 1). With ``if_last_seq`` not None, raise ConflictError unless the
-        stream ends at exactly that seq. Append and splice are one hook because every
-        backend writes both in one place: a splice is an append that starts earlier."""
-
-    @abstractmethod
-    async def _read(
-        self,
-        session_id: str,
-        stream: str,
-        limit: int | None,
-        after: int | None,
-        before: int | None,
-        keep: Keep,
-    ) -> list[RawRecord]:
-        """Return raw records in seq order, per :meth:`read`."""
-
-    async def _read_payloads(
-        self,
-        session_id: str,
-        stream: str,
-        limit: int | None,
-        after: int | None,
-        before: int | None,
-        keep: Keep,
-    ) -> list[tuple[int, bytes]]:
-        """``(seq, payload)`` of the records :meth:`_read` returns. Backends that can read
-        less than the whole record override it; by default it reads whole records."""
-        raws = await self._read(session_id, stream, limit, after, before, keep)
-        return [(raw.seq, raw.payload) for raw in raws]
-
-    @abstractmethod
-    async def _pop(self, session_id: str, stream: str) -> RawRecord | None:
-        """Remove and return the latest raw record."""
-
-    @abstractmethod
-    async def _replace(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
-        """Overwrite one payload or raise RecordNotFoundError."""
-
-    @abstractmethod
-    async def _clear(self, session_id: str, stream: str) -> None:
-        """Empty one stream."""
-
-    @abstractmethod
-    async def _delete(self, session_id: str) -> bool:
-        """Remove the whole session."""
-
-    @abstractmethod
-    async def _put_doc(self, session_id: str, name: str, payload: bytes, if_absent: bool) -> bool:
-        """Write a document."""
-
-    @abstractmethod
-    async def _get_doc(self, session_id: str, name: str) -> bytes | None:
-        """Read a document's payload."""
-
-    @abstractmethod
-    async def _delete_doc(self, session_id: str, name: str) -> bool:
-        """Remove a document."""
-
-    @abstractmethod
-    async def _list_docs(self, session_id: str, prefix: str) -> list[str]:
-        """Sorted document names with the prefix."""
-
-    @abstractmethod
-    async def _info(self, session_id: str) -> SessionInfo | None:
-        """Metadata of a live session."""
-
-    @abstractmethod
-    async def _list_sessions(self, limit: int, cursor: str | None) -> SessionPage:
-        """One page of live sessions."""
-
-    @abstractmethod
-    async def _purge_expired(self) -> int:
-        """Remove expired sessions."""
-
-    @abstractmethod
-    async def _aclose(self) -> None:
-        """Release connections this store created."""
 
 
 def _check_header(format: str | None, author: str | None) -> None:

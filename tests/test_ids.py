@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 
-from sessions_plus import MAX_NAME_LENGTH, MAX_SESSION_ID_LENGTH, InvalidSessionIdError
+from sessions_plus import (
+    MAX_NAME_LENGTH,
+    MAX_SESSION_ID_LENGTH,
+    InvalidNameError,
+    InvalidSessionIdError,
+)
 from sessions_plus.ids import check_name, check_session_id
 
 VALID = [
@@ -63,7 +68,15 @@ def test_invalid_session_id_error_is_a_value_error() -> None:
 
 @pytest.mark.parametrize("value", ["", 1, None, "n" * 257, "\udc80"])
 def test_invalid_names_say_what_they_are(value: Any) -> None:
-    with pytest.raises(InvalidSessionIdError, match=r"^stream "):
+    with pytest.raises(InvalidNameError, match=r"^stream ") as caught:
         check_name(value, "stream")
-    with pytest.raises(InvalidSessionIdError, match=r"^document name "):
+    assert type(caught.value) is InvalidNameError
+    with pytest.raises(InvalidNameError, match=r"^document name "):
         check_name(value, "document name")
+
+
+def test_a_bad_session_id_is_also_an_invalid_name() -> None:
+    """Old ``except InvalidSessionIdError`` code keeps working; new code may catch either."""
+    with pytest.raises(InvalidSessionIdError) as caught:
+        check_session_id("")
+    assert isinstance(caught.value, InvalidNameError)

@@ -105,7 +105,7 @@ def custom_scheme() -> Iterator[list[tuple[SplitResult, dict[str, str]]]]:
 
     register_scheme("Test-Scheme", factory)
     yield calls
-    registry_module._FACTORIES.pop("test-scheme", None)
+    registry_module._CUSTOM.pop("test-scheme", None)
 
 
 def test_register_scheme_receives_url_parts_and_merged_options(
@@ -133,3 +133,35 @@ def test_pop_helpers() -> None:
     assert query == {"c": "x"}
     for word, value in [("1", True), ("YES", True), (" on ", True), ("false", False), ("", False)]:
         assert pop_bool({"k": word}, "k") is value
+
+
+def test_one_table_serves_open_store_new_store_and_the_package() -> None:
+    import sessions_plus
+    from sessions_plus.registry import BACKENDS, backend_for_scheme, new_store, store_class
+
+    for backend in BACKENDS:
+        cls = store_class(backend.name)
+        assert cls.__name__ == backend.class_name
+        assert getattr(sessions_plus, backend.class_name) is cls
+        for scheme in backend.schemes:
+            assert backend_for_scheme(scheme.upper()) is backend
+    store = new_store("memory", ttl=5)
+    assert isinstance(store, MemoryStore) and store.ttl == 5.0
+    sqlite = new_store("sqlite", ":memory:", table_prefix="dropin")
+    assert type(sqlite).__name__ == "SQLiteStore"
+
+
+def test_unknown_backend_name_is_a_configuration_error() -> None:
+    from sessions_plus.registry import new_store
+
+    with pytest.raises(ConfigurationError, match=r"unknown backend 'postgres'; known: .*sqlite"):
+        new_store("postgres")
+
+
+def test_typed_keyword_options_reach_the_backend_unchanged() -> None:
+    store = open_store("sqlite://:memory:", busy_timeout=1.5, ttl=60, refresh_on_read=True)
+    assert (store.busy_timeout, store.ttl, store.refresh_on_read) == (1.5, 60.0, True)  # type: ignore[attr-defined]
+    with pytest.raises(ConfigurationError, match="not a number"):
+        open_store("memory://", ttl="soon")
+    with pytest.raises(ConfigurationError, match="not a boolean"):
+        open_store("memory://", refresh_on_read=3)

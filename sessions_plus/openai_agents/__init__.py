@@ -1,5 +1,20 @@
-"""OpenAI Agents SDK adapter: the SDK's ``Session`` protocol over any store, plus drop-ins."""
+"""OpenAI Agents SDK adapter: the SDK's ``Session`` protocol over any store, plus drop-ins.
 
-from .session import OPENAI_FORMAT, DynamoDBSession, RedisSession, SQLiteSession, StoreSession
+* :class:`StoreSession` puts one conversation of any store behind ``session=``.
+* :class:`SQLiteSession`, :class:`RedisSession` and :class:`DynamoDBSession` mirror the SDK's
+  constructors, so an existing program changes only its import line.
 
-__all__ = ["OPENAI_FORMAT", "DynamoDBSession", "RedisSession", "SQLiteSession", "StoreSession"]
+Needs the ``openai-agents`` extra (``pip install "sessions-plus[openai-agents]"``).
+"""
+
+from .dropins import DynamoDBSession, RedisSession, SQLiteSession, sqlite_tables
+from .session import OPENAI_FORMAT, StoreSession
+
+__all__ = [
+    "OPENAI_FORMAT",
+    "DynamoDBSession",
+    "RedisSession",
+    "SQLiteSession",
+    "StoreSession",
+    "sqlite_tables",
+]

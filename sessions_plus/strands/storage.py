@@ -17,7 +17,7 @@ from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from ..errors import InvalidSessionIdError, missing_dependency
+from ..errors import InvalidNameError, missing_dependency
 from ..loops import DEFAULT_TIMEOUT, BackgroundLoop
 from ..store import ConversationStore
 
@@ -150,7 +150,7 @@ class StoreStorage:
         document = {"b64": base64.b64encode(bytes(data)).decode("ascii")}
         try:
             await self._call(self.store.put_doc(session_id, name, document))
-        except InvalidSessionIdError as exc:
+        except InvalidNameError as exc:
             raise StorageError(f"storage key {key!r} is too long for the store: {exc}") from exc
 
     async def read(self, key: str) -> bytes | None:
@@ -158,7 +158,7 @@ class StoreStorage:
         session_id, name = self._locate(_normalize_key(key))
         try:
             document = await self._call(self.store.get_doc(session_id, name))
-        except InvalidSessionIdError:
+        except InvalidNameError:
             return None
         if document is None:
             return None
@@ -172,7 +172,7 @@ class StoreStorage:
         session_id, name = self._locate(_normalize_key(key))
         try:
             await self._call(self.store.delete_doc(session_id, name))
-        except InvalidSessionIdError:
+        except InvalidNameError:
             return
 
     async def list(self, query: str = "") -> builtins.list[str]:

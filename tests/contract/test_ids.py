@@ -15,6 +15,7 @@ import pytest
 from sessions_plus import (
     MAX_SESSION_ID_LENGTH,
     ConversationStore,
+    InvalidNameError,
     InvalidSessionIdError,
 )
 from tests.contract.helpers import (
@@ -193,21 +194,28 @@ async def test_invalid_session_ids_are_rejected_before_any_write(
 
 async def test_invalid_names_are_rejected_before_any_write(store: ConversationStore) -> None:
     for bad in ("", None, 7, "\ud800", "n" * 257):
-        with pytest.raises(InvalidSessionIdError):
+        with pytest.raises(InvalidNameError) as caught:
             await store.append(S, ["x"], stream=bad)
+        assert type(caught.value) is InvalidNameError  # not a session id error
         if bad is not None:  # None is "no format / no author"
-            with pytest.raises(InvalidSessionIdError):
+            with pytest.raises(InvalidNameError) as caught:
                 await store.append(S, ["x"], format=bad)
-            with pytest.raises(InvalidSessionIdError):
+            assert type(caught.value) is InvalidNameError  # not a session id error
+            with pytest.raises(InvalidNameError) as caught:
                 await store.append(S, ["x"], author=bad)
-            with pytest.raises(InvalidSessionIdError):
+            assert type(caught.value) is InvalidNameError  # not a session id error
+            with pytest.raises(InvalidNameError) as caught:
                 await store.splice(S, 1, ["x"], author=bad)
-        with pytest.raises(InvalidSessionIdError):
+            assert type(caught.value) is InvalidNameError  # not a session id error
+        with pytest.raises(InvalidNameError) as caught:
             await store.put_doc(S, bad, 1)
-        with pytest.raises(InvalidSessionIdError):
+        assert type(caught.value) is InvalidNameError  # not a session id error
+        with pytest.raises(InvalidNameError) as caught:
             await store.get_doc(S, bad)
-        with pytest.raises(InvalidSessionIdError):
+        assert type(caught.value) is InvalidNameError  # not a session id error
+        with pytest.raises(InvalidNameError) as caught:
             await store.read(S, stream=bad)
+        assert type(caught.value) is InvalidNameError  # not a session id error
     assert await store.info(S) is None
     assert await listed_ids(store) == []
     # The longest valid names are fine.

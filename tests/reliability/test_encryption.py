@@ -227,7 +227,7 @@ async def test_if_last_seq_and_conflict_budget(keys: Keys) -> None:
         await store.append("s", ["b"], if_last_seq=0)
 
     class AlwaysConflicting(MemoryStore):
-        async def _write_log(self, *args: Any) -> int:
+        async def write_log(self, write: Any) -> int:
             raise ConflictError("someone else was first")
 
     busy = wrap(AlwaysConflicting(), keys, append_retries=3)

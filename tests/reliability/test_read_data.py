@@ -94,7 +94,7 @@ async def test_strands_message_ids_survive_a_skipped_record(on_corrupt: str) -> 
             repo.create_message("s", "a", SessionMessage(message, 0))  # type: ignore[arg-type]
         ids = [m.message_id for m in repo.list_messages("s", "a", offset=1)]
         assert ids == [1, 2, 3, 4]
-        repo.run(store._replace("s", "agent:a", 3, b"not json"))
+        repo.run(store.replace_payload("s", "agent:a", 3, b"not json"))
         if on_corrupt == "raise":
             with pytest.raises(CorruptRecordError):
                 repo.list_messages("s", "a")

@@ -26,9 +26,10 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 from urllib.parse import SplitResult
 
+from ...backend import DocWrite, LogRange, LogWrite, SessionQuery
 from ...errors import (
     ConfigurationError,
     ConflictError,
@@ -36,8 +37,16 @@ from ...errors import (
     SessionsPlusError,
 )
 from ...loops import PerLoop
+from ...options import (
+    Options,
+    common_options,
+    pop_bool,
+    pop_float,
+    pop_int,
+    pop_str,
+    reject_unknown,
+)
 from ...records import RawRecord, SessionInfo, SessionPage
-from ...registry import common_options, pop_bool, pop_float, register_scheme, reject_unknown
 from ...store import ConversationStore, Keep
 from .client import (
     Cancelled,
@@ -144,8 +153,6 @@ class DynamoDBStore(ConversationStore):
     (``max_conflict_retries``), then :class:`ConflictError`.
     """
 
-    scheme = "dynamodb"
-
     def __init__(
         self,
         table_name: str = "sessions-plus",
@@ -198,6 +205,29 @@ class DynamoDBStore(ConversationStore):
             tuple[asyncio.AbstractEventLoop, str], tuple[asyncio.Lock, list[int]]
         ] = {}
 
+    @classmethod
+    def _from_url_options(cls, parts: SplitResult, options: Options) -> Self:
+        """``dynamodb://TABLE?region=...&endpoint_url=...&ttl=...&create_table=false``."""
+        table = parts.netloc or parts.path.strip("/") or "sessions-plus"
+        common: dict[str, Any] = common_options(options)
+        region = pop_str(options, "region")
+        region_name = pop_str(options, "region_name")
+        common["region_name"] = region or region_name or None
+        common["endpoint_url"] = pop_str(options, "endpoint_url") or None
+        common["create_table"] = pop_bool(options, "create_table", True)
+        if "retry_mode" in options:
+            common["retry_mode"] = options.pop("retry_mode")
+        for key in ("max_attempts", "max_conflict_retries"):
+            number = pop_int(options, key)
+            if number is not None:
+                common[key] = number
+        for key in ("connect_timeout", "read_timeout"):
+            seconds = pop_float(options, key)
+            if seconds is not None:
+                common[key] = seconds
+        reject_unknown(options, "dynamodb")
+        return cls(table, **common)
+
     # ------------------------------------------------------------------ connections
 
     async def _open_conn(self) -> _Conn:
@@ -233,7 +263,7 @@ class DynamoDBStore(ConversationStore):
             self._table_ready = True
         return conn.client
 
-    async def _aclose(self) -> None:
+    async def close_backend(self) -> None:
         with self._cache_lock:
             self._cache.clear()
         await self._conns.aclose()
@@ -591,16 +621,10 @@ class DynamoDBStore(ConversationStore):
             packed=packed,
         )
 
-    async def _write_log(
-        self,
-        session_id: str,
-        stream: str,
-        start: int | None,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
+    async def write_log(self, write: LogWrite) -> int:
+        session_id, stream, start = write.session_id, write.stream, write.start_seq
+        payloads, format, author = write.payloads, write.format, write.author
+        if_last_seq = write.if_last_seq
         """Append at the end (``start`` None) or truncate at ``start`` and append there."""
         packed = [pack(payload) for payload in payloads]
         write_ids = [new_token() for _ in payloads]
@@ -835,7 +859,7 @@ class DynamoDBStore(ConversationStore):
         )
         return [item for item in items if item_seq(item)[1] >= 1]
 
-    async def _pop(self, session_id: str, stream: str) -> RawRecord | None:
+    async def pop_log(self, session_id: str, stream: str) -> RawRecord | None:
         async def build(meta: Meta | None, now: float) -> _Plan | _Done:
             if meta is None or not meta.live(now):
                 return _Done(None)
@@ -865,7 +889,7 @@ class DynamoDBStore(ConversationStore):
         popped: RawRecord | None = await self._mutate(session_id, build)
         return popped
 
-    async def _replace(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
+    async def replace_payload(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
         packed = pack(payload)
         write_id = new_token()
 
@@ -907,7 +931,7 @@ class DynamoDBStore(ConversationStore):
 
         await self._mutate(session_id, build)
 
-    async def _clear(self, session_id: str, stream: str) -> None:
+    async def clear_log(self, session_id: str, stream: str) -> None:
         async def build(meta: Meta | None, now: float) -> _Plan | _Done:
             if meta is None or not meta.live(now):
                 return _Done(None)
@@ -944,7 +968,7 @@ class DynamoDBStore(ConversationStore):
 
         await self._mutate(session_id, build)
 
-    async def _delete(self, session_id: str) -> bool:
+    async def delete_session(self, session_id: str) -> bool:
         return bool(await self._mutate(session_id, self._delete_build(session_id, False)))
 
     def _delete_build(self, session_id: str, only_expired: bool) -> Build:
@@ -1009,30 +1033,18 @@ class DynamoDBStore(ConversationStore):
 
     # ------------------------------------------------------------------ log reads
 
-    async def _read(
-        self,
-        session_id: str,
-        stream: str,
-        limit: int | None,
-        after: int | None,
-        before: int | None,
-        keep: Keep,
-    ) -> list[RawRecord]:
+    async def read_log(self, query: LogRange) -> list[RawRecord]:
+        session_id, stream, keep = query.session_id, query.stream, query.keep
+        limit, after, before = query.limit, query.after, query.before
         items = await self._read_items(
             session_id, stream, limit, after, before, keep, _RECORD_PROJECTION
         )
         payloads = await self._payloads(session_id, stream, items)
         return [raw_record(item, payload) for item, payload in zip(items, payloads, strict=True)]
 
-    async def _read_payloads(
-        self,
-        session_id: str,
-        stream: str,
-        limit: int | None,
-        after: int | None,
-        before: int | None,
-        keep: Keep,
-    ) -> list[tuple[int, bytes]]:
+    async def read_log_payloads(self, query: LogRange) -> list[tuple[int, bytes]]:
+        session_id, stream, keep = query.session_id, query.stream, query.keep
+        limit, after, before = query.limit, query.after, query.before
         items = await self._read_items(
             session_id, stream, limit, after, before, keep, _PAYLOAD_PROJECTION
         )
@@ -1186,13 +1198,15 @@ class DynamoDBStore(ConversationStore):
 
     # ------------------------------------------------------------------ documents
 
-    async def _put_doc(self, session_id: str, name: str, payload: bytes, if_absent: bool) -> bool:
+    async def write_doc(self, write: DocWrite) -> bool:
+        session_id, name, payload = write.session_id, write.name, write.payload
+        if_absent, if_exists = write.if_absent, write.if_exists
         packed = pack(payload)
         write_id = new_token()
 
         async def build(meta: Meta | None, now: float) -> _Plan | _Done:
-            live = meta is not None and meta.live(now)
-            if if_absent and live and meta is not None and name in meta.docs:
+            present = meta is not None and meta.live(now) and name in meta.docs
+            if (if_absent and present) or (if_exists and not present):
                 return _Done(False)
             base, refresh = self._begin(session_id, meta, now)
             if base.locked_by_other(None, now):
@@ -1221,7 +1235,7 @@ class DynamoDBStore(ConversationStore):
 
         return bool(await self._mutate(session_id, build))
 
-    async def _get_doc(self, session_id: str, name: str) -> bytes | None:
+    async def read_doc(self, session_id: str, name: str) -> bytes | None:
         if self.refresh_on_read:
             await self._touch(session_id)
         client = await self.get_client()
@@ -1250,7 +1264,7 @@ class DynamoDBStore(ConversationStore):
             await asyncio.sleep(0.01)  # the document's transaction is still becoming visible
         raise SessionsPlusError(f"session {session_id!r}: document {name!r} missing behind meta")
 
-    async def _delete_doc(self, session_id: str, name: str) -> bool:
+    async def remove_doc(self, session_id: str, name: str) -> bool:
         async def build(meta: Meta | None, now: float) -> _Plan | _Done:
             if meta is None or not meta.live(now) or name not in meta.docs:
                 return _Done(False)
@@ -1269,7 +1283,7 @@ class DynamoDBStore(ConversationStore):
 
         return bool(await self._mutate(session_id, build))
 
-    async def _list_docs(self, session_id: str, prefix: str) -> list[str]:
+    async def doc_names(self, session_id: str, prefix: str) -> list[str]:
         meta = await self._live_meta(session_id)
         if meta is None:
             return []
@@ -1296,7 +1310,7 @@ class DynamoDBStore(ConversationStore):
         meta = await self._load_meta(session_id)
         return meta if meta is not None and meta.live(time.time()) else None
 
-    async def _info(self, session_id: str) -> SessionInfo | None:
+    async def session_info(self, session_id: str) -> SessionInfo | None:
         meta = await self._live_meta(session_id)
         return None if meta is None else meta.info()
 
@@ -1317,7 +1331,8 @@ class DynamoDBStore(ConversationStore):
         page = await self._call("scan", **params)
         return page.get("Items", []), page.get("LastEvaluatedKey")
 
-    async def _list_sessions(self, limit: int, cursor: str | None) -> SessionPage:
+    async def session_page(self, query: SessionQuery) -> SessionPage:
+        limit, cursor = query.limit, query.cursor
         if cursor is not None and (not isinstance(cursor, str) or not cursor.startswith("M")):
             raise ValueError(f"not a DynamoDBStore cursor: {cursor!r}")
         start = None if cursor is None else _key(cursor)
@@ -1336,7 +1351,7 @@ class DynamoDBStore(ConversationStore):
                 page = sorted((m for _, m in found), key=lambda m: m.session_id)
                 return SessionPage([m.info() for m in page], None)
 
-    async def _purge_expired(self) -> int:
+    async def purge_sessions(self) -> int:
         purged = 0
         start: Item | None = None
         while True:
@@ -1470,39 +1485,5 @@ def _batches(packed: list[Packed]) -> list[tuple[int, int]]:
 
 # ---------------------------------------------------------------------- URL
 
-
-def _pop_int(query: dict[str, str], key: str) -> int | None:
-    value = pop_float(query, key)
-    if value is None:
-        return None
-    if value != int(value):
-        raise ConfigurationError(f"option {key}={value!r} is not an int")
-    return int(value)
-
-
-def _from_url(parts: SplitResult, query: dict[str, str]) -> DynamoDBStore:
-    """``dynamodb://TABLE?region=...&endpoint_url=...&ttl=...&create_table=false``."""
-    table = parts.netloc or parts.path.strip("/") or "sessions-plus"
-    options: dict[str, Any] = common_options(query)
-    region = query.pop("region", None)
-    region_name = query.pop("region_name", None)
-    options["region_name"] = region or region_name or None
-    options["endpoint_url"] = query.pop("endpoint_url", None) or None
-    options["create_table"] = pop_bool(query, "create_table", True)
-    if "retry_mode" in query:
-        options["retry_mode"] = query.pop("retry_mode")
-    for key in ("max_attempts", "max_conflict_retries"):
-        number = _pop_int(query, key)
-        if number is not None:
-            options[key] = number
-    for key in ("connect_timeout", "read_timeout"):
-        seconds = pop_float(query, key)
-        if seconds is not None:
-            options[key] = seconds
-    reject_unknown(query, "dynamodb")
-    return DynamoDBStore(table, **options)
-
-
-register_scheme("dynamodb", _from_url)
 
 __all__ = ["DynamoDBStore"]

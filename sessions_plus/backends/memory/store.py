@@ -6,13 +6,14 @@ import bisect
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 from urllib.parse import SplitResult
 
+from ...backend import DocWrite, LogRange, LogWrite, SessionQuery
 from ...errors import ConflictError, RecordNotFoundError
+from ...options import Options, common_options, reject_unknown
 from ...records import RawRecord, SessionInfo, SessionPage
-from ...registry import common_options, register_scheme, reject_unknown
-from ...store import ConversationStore, Keep
+from ...store import ConversationStore
 
 
 @dataclass
@@ -30,8 +31,6 @@ class MemoryStore(ConversationStore):
     Nothing survives the process. Use it in tests and prototypes, or as the reference when
     writing a new backend.
     """
-
-    scheme = "memory"
 
     def __init__(self, *, ttl: float | None = None, refresh_on_read: bool = False, **kwargs: Any):
         super().__init__(ttl=ttl, refresh_on_read=refresh_on_read, **kwargs)
@@ -65,15 +64,9 @@ class MemoryStore(ConversationStore):
 
     # -- logs
 
-    async def _read(
-        self,
-        session_id: str,
-        stream: str,
-        limit: int | None,
-        after: int | None,
-        before: int | None,
-        keep: Keep,
-    ) -> list[RawRecord]:
+    async def read_log(self, query: LogRange) -> list[RawRecord]:
+        session_id, stream, keep = query.session_id, query.stream, query.keep
+        limit, after, before = query.limit, query.after, query.before
         with self._lock:
             session = self._for_read(session_id)
             if session is None:
@@ -90,7 +83,7 @@ class MemoryStore(ConversationStore):
                     hi = min(hi, lo + limit)
             return log[lo:hi]
 
-    async def _pop(self, session_id: str, stream: str) -> RawRecord | None:
+    async def pop_log(self, session_id: str, stream: str) -> RawRecord | None:
         with self._lock:
             now = time.time()
             session = self._live(session_id, now)
@@ -103,7 +96,7 @@ class MemoryStore(ConversationStore):
                 del session.streams[stream]
             return raw
 
-    async def _replace(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
+    async def replace_payload(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
         with self._lock:
             now = time.time()
             session = self._live(session_id, now)
@@ -116,16 +109,10 @@ class MemoryStore(ConversationStore):
             old = log[seq - 1]
             log[seq - 1] = RawRecord(seq, payload, old.created_at, old.format, old.author)
 
-    async def _write_log(
-        self,
-        session_id: str,
-        stream: str,
-        start_seq: int | None,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
+    async def write_log(self, write: LogWrite) -> int:
+        session_id, stream, start_seq = write.session_id, write.stream, write.start_seq
+        payloads, format, author = write.payloads, write.format, write.author
+        if_last_seq = write.if_last_seq
         """Append at the end (``start_seq=None``) or truncate at ``start_seq`` and append."""
         with self._lock:
             now = time.time()
@@ -150,14 +137,14 @@ class MemoryStore(ConversationStore):
                 del session.streams[stream]
             return start
 
-    async def _clear(self, session_id: str, stream: str) -> None:
+    async def clear_log(self, session_id: str, stream: str) -> None:
         with self._lock:
             now = time.time()
             if self._live(session_id, now) is None:
                 return
             self._for_write(session_id, now).streams.pop(stream, None)
 
-    async def _delete(self, session_id: str) -> bool:
+    async def delete_session(self, session_id: str) -> bool:
         with self._lock:
             live = self._live(session_id, time.time()) is not None
             self._sessions.pop(session_id, None)
@@ -165,21 +152,24 @@ class MemoryStore(ConversationStore):
 
     # -- documents
 
-    async def _put_doc(self, session_id: str, name: str, payload: bytes, if_absent: bool) -> bool:
+    async def write_doc(self, write: DocWrite) -> bool:
+        session_id, name, payload = write.session_id, write.name, write.payload
+        if_absent, if_exists = write.if_absent, write.if_exists
         with self._lock:
             now = time.time()
             existing = self._live(session_id, now)
-            if if_absent and existing is not None and name in existing.docs:
+            present = existing is not None and name in existing.docs
+            if (if_absent and present) or (if_exists and not present):
                 return False
             self._for_write(session_id, now).docs[name] = payload
             return True
 
-    async def _get_doc(self, session_id: str, name: str) -> bytes | None:
+    async def read_doc(self, session_id: str, name: str) -> bytes | None:
         with self._lock:
             session = self._for_read(session_id)
             return None if session is None else session.docs.get(name)
 
-    async def _delete_doc(self, session_id: str, name: str) -> bool:
+    async def remove_doc(self, session_id: str, name: str) -> bool:
         with self._lock:
             now = time.time()
             session = self._live(session_id, now)
@@ -188,7 +178,7 @@ class MemoryStore(ConversationStore):
             del self._for_write(session_id, now).docs[name]
             return True
 
-    async def _list_docs(self, session_id: str, prefix: str) -> list[str]:
+    async def doc_names(self, session_id: str, prefix: str) -> list[str]:
         with self._lock:
             session = self._for_read(session_id)
             if session is None:
@@ -207,12 +197,13 @@ class MemoryStore(ConversationStore):
             streams={name: len(log) for name, log in session.streams.items() if log},
         )
 
-    async def _info(self, session_id: str) -> SessionInfo | None:
+    async def session_info(self, session_id: str) -> SessionInfo | None:
         with self._lock:
             session = self._for_read(session_id)
             return None if session is None else self._to_info(session_id, session)
 
-    async def _list_sessions(self, limit: int, cursor: str | None) -> SessionPage:
+    async def session_page(self, query: SessionQuery) -> SessionPage:
+        limit, cursor = query.limit, query.cursor
         with self._lock:
             now = time.time()
             ids = sorted(self._sessions)
@@ -227,7 +218,7 @@ class MemoryStore(ConversationStore):
             more = any(self._live(i, now) is not None for i in ids[index:])
             return SessionPage(page, page[-1].session_id if page and more else None)
 
-    async def _purge_expired(self) -> int:
+    async def purge_sessions(self) -> int:
         with self._lock:
             now = time.time()
             expired = [
@@ -239,15 +230,13 @@ class MemoryStore(ConversationStore):
                 del self._sessions[sid]
             return len(expired)
 
-    async def _aclose(self) -> None:
+    async def close_backend(self) -> None:
         with self._lock:
             self._sessions.clear()
 
-
-def _from_url(parts: SplitResult, query: dict[str, str]) -> MemoryStore:
-    options = common_options(query)
-    reject_unknown(query, "memory")
-    return MemoryStore(**options)
-
-
-register_scheme("memory", _from_url)
+    @classmethod
+    def _from_url_options(cls, parts: SplitResult, options: Options) -> Self:
+        """``memory://?ttl=...``: a new, empty store (nothing is shared between URLs)."""
+        common = common_options(options)
+        reject_unknown(options, "memory")
+        return cls(**common)

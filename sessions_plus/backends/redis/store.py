@@ -42,9 +42,10 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
-from urllib.parse import SplitResult, parse_qsl, quote, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import SplitResult, quote, urlunsplit
 
+from ...backend import DocWrite, LogRange, LogWrite, SessionQuery
 from ...errors import (
     ConfigurationError,
     ConflictError,
@@ -53,8 +54,8 @@ from ...errors import (
     missing_dependency,
 )
 from ...loops import PerLoop
+from ...options import Options, common_options, pop_bool, pop_float, pop_str
 from ...records import RawRecord, SessionInfo, SessionPage
-from ...registry import pop_bool, pop_float, register_scheme
 from ...store import ConversationStore, Keep
 
 try:
@@ -316,8 +317,6 @@ class RedisStore(ConversationStore):
     key layout.
     """
 
-    scheme = "redis"
-
     def __init__(
         self,
         client: RedisClient | Callable[[], RedisClient],
@@ -362,7 +361,7 @@ class RedisStore(ConversationStore):
         """The last loop's connection: skips PerLoop's lock-free lookup and shield per call."""
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> RedisStore:
+    def from_url(cls, url: str, **options: Any) -> Self:
         """Open a store on ``redis://``, ``rediss://`` (TLS), ``redis+cluster://`` or
         ``rediss+cluster://`` (or either of the first two with ``?cluster=true``).
 
@@ -377,10 +376,12 @@ class RedisStore(ConversationStore):
         ``retry=Retry(...)``...). Unknown options raise :class:`ConfigurationError`. The store
         makes one client per event loop and closes them in ``aclose()``.
         """
-        parts = urlsplit(url)
-        query: dict[str, Any] = dict(parse_qsl(parts.query, keep_blank_values=True))
-        query.update(options)
-        return _open(parts, query)
+        return super().from_url(url, **options)
+
+    @classmethod
+    def _from_url_options(cls, parts: SplitResult, options: Options) -> Self:
+        make, key_prefix, common = _client_maker(parts, options)
+        return cls(make, key_prefix=key_prefix, **common)
 
     # ------------------------------------------------------------------ clients
 
@@ -426,7 +427,7 @@ class RedisStore(ConversationStore):
         self._last = (loop, conn)
         return conn
 
-    async def _aclose(self) -> None:
+    async def close_backend(self) -> None:
         self._last = None
         await self._clients.aclose()
 
@@ -478,16 +479,10 @@ class RedisStore(ConversationStore):
 
     # ------------------------------------------------------------------ logs
 
-    async def _write_log(
-        self,
-        session_id: str,
-        stream: str,
-        start_seq: int | None,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
+    async def write_log(self, write: LogWrite) -> int:
+        session_id, stream, start_seq = write.session_id, write.stream, write.start_seq
+        payloads, format, author = write.payloads, write.format, write.author
+        if_last_seq = write.if_last_seq
         args = [
             self._ttl_ms,
             session_id,
@@ -531,35 +526,23 @@ class RedisStore(ConversationStore):
         _, (first, lengths, data) = await self._session_call("read", session_id, stream, args)
         return int(first), _b(lengths), _b(data)
 
-    async def _read(
-        self,
-        session_id: str,
-        stream: str,
-        limit: int | None,
-        after: int | None,
-        before: int | None,
-        keep: Keep,
-    ) -> list[RawRecord]:
+    async def read_log(self, query: LogRange) -> list[RawRecord]:
+        session_id, stream, keep = query.session_id, query.stream, query.keep
+        limit, after, before = query.limit, query.after, query.before
         return _unframe(*await self._read_frames(session_id, stream, limit, after, before, keep))
 
-    async def _read_payloads(
-        self,
-        session_id: str,
-        stream: str,
-        limit: int | None,
-        after: int | None,
-        before: int | None,
-        keep: Keep,
-    ) -> list[tuple[int, bytes]]:
+    async def read_log_payloads(self, query: LogRange) -> list[tuple[int, bytes]]:
+        session_id, stream, keep = query.session_id, query.stream, query.keep
+        limit, after, before = query.limit, query.after, query.before
         frames = await self._read_frames(session_id, stream, limit, after, before, keep)
         return _unframe_payloads(*frames)
 
-    async def _pop(self, session_id: str, stream: str) -> RawRecord | None:
+    async def pop_log(self, session_id: str, stream: str) -> RawRecord | None:
         args = [self._ttl_ms, session_id, stream, _token()]
         _, result = await self._session_call("pop", session_id, stream, args)
         return None if result is None else _raw(int(result[0]), result[1])
 
-    async def _replace(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
+    async def replace_payload(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
         args = [self._ttl_ms, session_id, stream, seq, payload]
         _, found = await self._session_call("replace", session_id, stream, args)
         if not found:
@@ -567,10 +550,10 @@ class RedisStore(ConversationStore):
                 f"session {session_id!r} stream {stream!r} has no record seq={seq}"
             )
 
-    async def _clear(self, session_id: str, stream: str) -> None:
+    async def clear_log(self, session_id: str, stream: str) -> None:
         await self._session_call("clear", session_id, stream, [self._ttl_ms, session_id, stream])
 
-    async def _delete(self, session_id: str) -> bool:
+    async def delete_session(self, session_id: str) -> bool:
         # On a cluster the index entry stays until listing or purge_expired drops it: removing
         # it here could race with a writer re-creating the session.
         _, existed = await self._session_call("delete", session_id, None, ["0", session_id])
@@ -578,37 +561,41 @@ class RedisStore(ConversationStore):
 
     # ------------------------------------------------------------------ documents
 
-    async def _put_doc(self, session_id: str, name: str, payload: bytes, if_absent: bool) -> bool:
-        args = [self._ttl_ms, session_id, name, payload, "1" if if_absent else "0"]
+    async def write_doc(self, write: DocWrite) -> bool:
+        session_id, name, payload = write.session_id, write.name, write.payload
+        if_absent, if_exists = write.if_absent, write.if_exists
+        condition = "absent" if if_absent else "exists" if if_exists else ""
+        args = [self._ttl_ms, session_id, name, payload, condition]
         conn, (written, created) = await self._session_call("put_doc", session_id, None, args)
         await self._created(conn, session_id, created)
         return bool(written)
 
-    async def _get_doc(self, session_id: str, name: str) -> bytes | None:
+    async def read_doc(self, session_id: str, name: str) -> bytes | None:
         args = [self._ttl_ms, session_id, name, self._refresh]
         _, payload = await self._session_call("get_doc", session_id, None, args)
         return None if payload is None else _b(payload)
 
-    async def _delete_doc(self, session_id: str, name: str) -> bool:
+    async def remove_doc(self, session_id: str, name: str) -> bool:
         args = [self._ttl_ms, session_id, name]
         _, existed = await self._session_call("delete_doc", session_id, None, args)
         return bool(existed)
 
-    async def _list_docs(self, session_id: str, prefix: str) -> list[str]:
+    async def doc_names(self, session_id: str, prefix: str) -> list[str]:
         args = [self._ttl_ms, session_id, self._refresh]
         _, names = await self._session_call("list_docs", session_id, None, args)
         return sorted(name for name in map(_s, names) if name.startswith(prefix))
 
     # ------------------------------------------------------------------ sessions
 
-    async def _info(self, session_id: str) -> SessionInfo | None:
+    async def session_info(self, session_id: str) -> SessionInfo | None:
         args = [self._ttl_ms, session_id, self._refresh]
         _, result = await self._session_call("info", session_id, None, args)
         if result is None:
             return None
         return _info(session_id, int(result[0]), int(result[1]), result[2:])
 
-    async def _list_sessions(self, limit: int, cursor: str | None) -> SessionPage:
+    async def session_page(self, query: SessionQuery) -> SessionPage:
+        limit, cursor = query.limit, query.cursor
         conn = await self._conn()
         if conn.cluster:
             return await self._list_cluster(conn, limit, cursor)
@@ -653,7 +640,7 @@ class RedisStore(ConversationStore):
         if await self._command(conn, "EXISTS", self._session_base(session_id) + "meta"):
             await self._command(conn, "ZADD", self._index_key, "NX", 0, session_id)
 
-    async def _purge_expired(self) -> int:
+    async def purge_sessions(self) -> int:
         """Redis expires sessions by itself, so nothing is counted; this drops their index
         entries (standalone: O(expired) via the expiry set; cluster: walks the whole index)."""
         await self._drop_gone_index_entries()
@@ -704,16 +691,6 @@ def _unavailable(exc: BaseException) -> StoreUnavailableError:
 _SCHEMES = ("redis", "rediss", "redis+cluster", "rediss+cluster")
 
 
-def _as_float(key: str, value: Any) -> float | None:
-    if isinstance(value, str):
-        return pop_float({key: value}, key)
-    return None if value is None else float(value)
-
-
-def _as_bool(key: str, value: Any) -> bool:
-    return pop_bool({key: value}, key) if isinstance(value, str) else bool(value)
-
-
 @lru_cache(maxsize=2)
 def _client_parameters(cluster: bool) -> frozenset[str]:
     """Keyword arguments the redis-py client accepts (typed options pass straight through)."""
@@ -722,28 +699,20 @@ def _client_parameters(cluster: bool) -> frozenset[str]:
     return frozenset(names - {"self", "host", "port", "startup_nodes", "connection_pool"})
 
 
-def _open(parts: SplitResult, query: dict[str, Any]) -> RedisStore:
-    """Build a RedisStore from URL parts and options (str from a URL query, or typed values)."""
+def _client_maker(
+    parts: SplitResult, options: Options
+) -> tuple[Callable[[], Any], str, dict[str, Any]]:
+    """From URL parts and options (str from a URL query, or typed values): a function making
+    one redis-py client, the key prefix, and the store's common options."""
     scheme = parts.scheme.lower()
     if scheme not in _SCHEMES:
         raise ConfigurationError(f"not a Redis URL scheme: {scheme!r}")
     if not parts.hostname:
         raise ConfigurationError("a Redis URL needs a host, e.g. redis://localhost:6379/0")
-    options = dict(query)
-    store: dict[str, Any] = {}
-    if "ttl" in options:
-        store["ttl"] = _as_float("ttl", options.pop("ttl"))
-    if "refresh_on_read" in options:
-        store["refresh_on_read"] = _as_bool("refresh_on_read", options.pop("refresh_on_read"))
-    if "on_corrupt" in options:
-        store["on_corrupt"] = options.pop("on_corrupt")
-    if "max_record_bytes" in options:
-        size = _as_float("max_record_bytes", options.pop("max_record_bytes"))
-        if size is not None:
-            store["max_record_bytes"] = int(size)
-    key_prefix = str(options.pop("key_prefix", DEFAULT_KEY_PREFIX))
-    cluster = scheme.endswith("+cluster") or _as_bool("cluster", options.pop("cluster", False))
-    retries = _as_float("retries", options.pop("retries", None))
+    store = common_options(options)
+    key_prefix = pop_str(options, "key_prefix") or DEFAULT_KEY_PREFIX
+    cluster = scheme.endswith("+cluster") or pop_bool(options, "cluster")
+    retries = pop_float(options, "retries")
 
     kwargs: dict[str, Any] = {
         "socket_timeout": DEFAULT_SOCKET_TIMEOUT,
@@ -782,12 +751,4 @@ def _open(parts: SplitResult, query: dict[str, Any]) -> RedisStore:
             return RedisCluster.from_url(client_url, **kwargs)
         return aioredis.Redis.from_url(client_url, **kwargs)
 
-    return RedisStore(make, key_prefix=key_prefix, **store)
-
-
-def _from_registry(parts: SplitResult, query: dict[str, str]) -> RedisStore:
-    return _open(parts, dict(query))
-
-
-for _scheme in _SCHEMES:
-    register_scheme(_scheme, _from_registry)
+    return make, key_prefix, store

@@ -37,11 +37,28 @@ def check_table_prefix(prefix: object) -> str:
     return prefix
 
 
+def check_table_name(name: object) -> str:
+    """Return ``name`` if it is a safe SQL identifier usable as a table name."""
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
+        raise ConfigurationError(
+            f"a table name must be a SQL identifier of at most 48 letters, digits or '_', "
+            f"not starting with a digit; got {name!r}"
+        )
+    if name.lower().startswith("sqlite_"):
+        raise ConfigurationError(f"table name {name!r}: names starting with sqlite_ are reserved")
+    return name
+
+
 @dataclass(frozen=True, slots=True)
 class Tables:
-    """Names of one store's tables and indexes, derived from its validated prefix."""
+    """Names of one store's tables and indexes, derived from its validated prefix.
+
+    ``sessions_table`` overrides the name of the sessions table (default ``<prefix>_sessions``):
+    the OpenAI drop-in ``SQLiteSession(sessions_table=...)`` honours the SDK's argument with it.
+    """
 
     prefix: str
+    sessions_table: str | None = None
 
     @property
     def meta(self) -> str:
@@ -49,7 +66,7 @@ class Tables:
 
     @property
     def sessions(self) -> str:
-        return f"{self.prefix}_sessions"
+        return self.sessions_table or f"{self.prefix}_sessions"
 
     @property
     def records(self) -> str:
@@ -140,6 +157,8 @@ def migrate(conn: sqlite3.Connection, t: Tables, target: int = SCHEMA_VERSION) -
             f"tables {t.prefix}_* have schema version {current}, newer than this sessions-plus "
             f"supports ({SCHEMA_VERSION}); upgrade sessions-plus to open this file"
         )
+    if current > 0:
+        check_sessions_table(conn, t)
     for version in range(current, target):
         MIGRATIONS[version](conn, t)
         conn.execute(
@@ -148,3 +167,16 @@ def migrate(conn: sqlite3.Connection, t: Tables, target: int = SCHEMA_VERSION) -
             (version + 1,),
         )
     return current
+
+
+def check_sessions_table(conn: sqlite3.Connection, t: Tables) -> None:
+    """Refuse to open tables ``<prefix>_*`` with another sessions table than they were made
+    with: records point at the rows of exactly one sessions table."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (t.sessions,)
+    ).fetchone()
+    if found is None:
+        raise ConfigurationError(
+            f"tables {t.prefix}_* exist in this file but their sessions table is not "
+            f"{t.sessions!r}: open them with the sessions table they were created with"
+        )

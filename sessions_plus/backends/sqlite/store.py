@@ -18,12 +18,13 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from itertools import starmap
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Self, TypeVar
 from urllib.parse import SplitResult, unquote
 
+from ...backend import DocWrite, LogRange, LogWrite, SessionQuery
 from ...errors import (
     ConfigurationError,
     ConflictError,
@@ -31,11 +32,19 @@ from ...errors import (
     StoreClosedError,
     StoreUnavailableError,
 )
+from ...options import Options, common_options, pop_float, reject_unknown
 from ...records import RawRecord, SessionInfo, SessionPage
-from ...registry import common_options, pop_float, register_scheme, reject_unknown
-from ...store import ConversationStore, Keep
+from ...store import ConversationStore
 from .pool import ThreadPool
-from .schema import SCHEMA_VERSION, Tables, check_table_prefix, migrate, schema_version
+from .schema import (
+    SCHEMA_VERSION,
+    Tables,
+    check_sessions_table,
+    check_table_name,
+    check_table_prefix,
+    migrate,
+    schema_version,
+)
 
 T = TypeVar("T")
 Synchronous = Literal["normal", "full"]
@@ -166,12 +175,12 @@ class SQLiteStore(ConversationStore):
     long a write waits for another process's write lock before
     :class:`~sessions_plus.StoreUnavailableError`. ``table_prefix`` names the tables
     (``{prefix}_sessions``, ``{prefix}_records``, ...), so several independent stores can share
-    one file. ``synchronous="normal"`` (the default, WAL mode) survives a crash or kill of any
-    process but may lose the last commits on power loss; ``"full"`` syncs every commit to disk.
-    The connection is opened (and the schema created or migrated) on first use.
+    one file; ``sessions_table`` renames the sessions table (tables made with one name refuse to
+    open with another: :class:`~sessions_plus.ConfigurationError`). ``synchronous="normal"``
+    (the default, WAL mode) survives a crash or kill of any process but may lose the last
+    commits on power loss; ``"full"`` syncs every commit to disk. The connection is opened (and
+    the schema created or migrated) on first use.
     """
-
-    scheme = "sqlite"
 
     def __init__(
         self,
@@ -182,6 +191,7 @@ class SQLiteStore(ConversationStore):
         busy_timeout: float = 30.0,
         table_prefix: str = "sessions_plus",
         synchronous: Synchronous = "normal",
+        sessions_table: str | None = None,
         **common: Any,
     ) -> None:
         super().__init__(ttl=ttl, refresh_on_read=refresh_on_read, **common)
@@ -192,7 +202,10 @@ class SQLiteStore(ConversationStore):
         if synchronous not in ("normal", "full"):
             raise ConfigurationError(f"synchronous must be 'normal' or 'full', not {synchronous!r}")
         self.synchronous: Synchronous = synchronous
-        self.tables = Tables(check_table_prefix(table_prefix))
+        self.tables = Tables(
+            check_table_prefix(table_prefix),
+            None if sessions_table is None else check_table_name(sessions_table),
+        )
         self._sql = _Sql(self.tables)
         self._memory = self.path == MEMORY
         self._pool = ThreadPool(
@@ -298,6 +311,7 @@ class SQLiteStore(ConversationStore):
         """True if the file already has this store's schema at SCHEMA_VERSION, in WAL mode."""
         if schema_version(conn, self.tables) != SCHEMA_VERSION:
             return False
+        check_sessions_table(conn, self.tables)
         row = conn.execute("PRAGMA journal_mode").fetchone()
         return row is not None and str(row[0]).lower() == "wal"
 
@@ -389,7 +403,7 @@ class SQLiteStore(ConversationStore):
         sid: int,
         stream: str,
         first: int,
-        payloads: list[bytes],
+        payloads: Sequence[bytes],
         now: float,
         format: str | None,
         author: str | None,
@@ -433,30 +447,18 @@ class SQLiteStore(ConversationStore):
 
     # ------------------------------------------------------------------ logs
 
-    async def _read(
-        self,
-        session_id: str,
-        stream: str,
-        limit: int | None,
-        after: int | None,
-        before: int | None,
-        keep: Keep,
-    ) -> list[RawRecord]:
+    async def read_log(self, query: LogRange) -> list[RawRecord]:
+        session_id, stream, keep = query.session_id, query.stream, query.keep
+        limit, after, before = query.limit, query.after, query.before
         latest = limit is not None and keep == "latest"
         statement = self._sql.read_desc if latest else self._sql.read_asc
         op = self._select(statement, session_id, stream, limit, after, before, latest)
         rows = await self._call(self._reading(session_id, op))
         return list(starmap(RawRecord, rows))
 
-    async def _read_payloads(
-        self,
-        session_id: str,
-        stream: str,
-        limit: int | None,
-        after: int | None,
-        before: int | None,
-        keep: Keep,
-    ) -> list[tuple[int, bytes]]:
+    async def read_log_payloads(self, query: LogRange) -> list[tuple[int, bytes]]:
+        session_id, stream, keep = query.session_id, query.stream, query.keep
+        limit, after, before = query.limit, query.after, query.before
         latest = limit is not None and keep == "latest"
         statement = self._sql.pairs_desc if latest else self._sql.pairs_asc
         op = self._select(statement, session_id, stream, limit, after, before, latest)
@@ -485,7 +487,7 @@ class SQLiteStore(ConversationStore):
 
         return op
 
-    async def _pop(self, session_id: str, stream: str) -> RawRecord | None:
+    async def pop_log(self, session_id: str, stream: str) -> RawRecord | None:
         def op(conn: sqlite3.Connection, now: float) -> RawRecord | None:
             sid, streams = self._live(conn, session_id, now)
             last = streams.get(stream, 0)
@@ -498,7 +500,7 @@ class SQLiteStore(ConversationStore):
 
         return await self._call(lambda: self._write_tx(op))
 
-    async def _replace(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
+    async def replace_payload(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
         def op(conn: sqlite3.Connection, now: float) -> None:
             sid, streams = self._live(conn, session_id, now)
             if sid is None or seq > streams.get(stream, 0):
@@ -510,16 +512,10 @@ class SQLiteStore(ConversationStore):
 
         await self._call(lambda: self._write_tx(op))
 
-    async def _write_log(
-        self,
-        session_id: str,
-        stream: str,
-        start_seq: int | None,
-        payloads: list[bytes],
-        format: str | None,
-        author: str | None,
-        if_last_seq: int | None,
-    ) -> int:
+    async def write_log(self, write: LogWrite) -> int:
+        session_id, stream, start_seq = write.session_id, write.stream, write.start_seq
+        payloads, format, author = write.payloads, write.format, write.author
+        if_last_seq = write.if_last_seq
         """Append at the end (``start_seq=None``) or truncate at ``start_seq`` and append."""
 
         def op(conn: sqlite3.Connection, now: float) -> int:
@@ -539,7 +535,7 @@ class SQLiteStore(ConversationStore):
 
         return await self._call(lambda: self._write_tx(op))
 
-    async def _clear(self, session_id: str, stream: str) -> None:
+    async def clear_log(self, session_id: str, stream: str) -> None:
         def op(conn: sqlite3.Connection, now: float) -> None:
             sid, streams = self._live(conn, session_id, now)
             if sid is None:
@@ -550,7 +546,7 @@ class SQLiteStore(ConversationStore):
 
         await self._call(lambda: self._write_tx(op))
 
-    async def _delete(self, session_id: str) -> bool:
+    async def delete_session(self, session_id: str) -> bool:
         def op(conn: sqlite3.Connection, now: float) -> bool:
             row = conn.execute(self._sql.session_row, (session_id,)).fetchone()
             if row is None:
@@ -563,12 +559,18 @@ class SQLiteStore(ConversationStore):
 
     # ------------------------------------------------------------------ documents
 
-    async def _put_doc(self, session_id: str, name: str, payload: bytes, if_absent: bool) -> bool:
+    async def write_doc(self, write: DocWrite) -> bool:
+        session_id, name, payload = write.session_id, write.name, write.payload
+        if_absent, if_exists = write.if_absent, write.if_exists
+
         def op(conn: sqlite3.Connection, now: float) -> bool:
             sid, streams = self._live(conn, session_id, now)
-            if if_absent and sid is not None:
-                found = conn.execute(self._sql.doc_exists, (sid, name)).fetchone()
-                if found is not None:
+            if if_absent or if_exists:
+                present = (
+                    sid is not None
+                    and conn.execute(self._sql.doc_exists, (sid, name)).fetchone() is not None
+                )
+                if present != if_exists:
                     return False
             sid = self._save(conn, session_id, sid, streams, now)
             conn.execute(self._sql.put_doc, (sid, name, payload))
@@ -576,14 +578,14 @@ class SQLiteStore(ConversationStore):
 
         return await self._call(lambda: self._write_tx(op))
 
-    async def _get_doc(self, session_id: str, name: str) -> bytes | None:
+    async def read_doc(self, session_id: str, name: str) -> bytes | None:
         def op(conn: sqlite3.Connection, now: float) -> bytes | None:
             row = conn.execute(self._sql.get_doc, (session_id, now, name)).fetchone()
             return None if row is None else bytes(row[0])
 
         return await self._call(self._reading(session_id, op))
 
-    async def _delete_doc(self, session_id: str, name: str) -> bool:
+    async def remove_doc(self, session_id: str, name: str) -> bool:
         def op(conn: sqlite3.Connection, now: float) -> bool:
             sid, streams = self._live(conn, session_id, now)
             if sid is None:
@@ -595,7 +597,7 @@ class SQLiteStore(ConversationStore):
 
         return await self._call(lambda: self._write_tx(op))
 
-    async def _list_docs(self, session_id: str, prefix: str) -> list[str]:
+    async def doc_names(self, session_id: str, prefix: str) -> list[str]:
         def op(conn: sqlite3.Connection, now: float) -> list[str]:
             names: list[str] = []
             # Names sharing a prefix are contiguous in code point order, starting at the prefix.
@@ -610,14 +612,16 @@ class SQLiteStore(ConversationStore):
 
     # ------------------------------------------------------------------ sessions
 
-    async def _info(self, session_id: str) -> SessionInfo | None:
+    async def session_info(self, session_id: str) -> SessionInfo | None:
         def op(conn: sqlite3.Connection, now: float) -> SessionInfo | None:
             row = conn.execute(self._sql.info, (session_id, now)).fetchone()
             return None if row is None else _session_info(session_id, *row)
 
         return await self._call(self._reading(session_id, op))
 
-    async def _list_sessions(self, limit: int, cursor: str | None) -> SessionPage:
+    async def session_page(self, query: SessionQuery) -> SessionPage:
+        limit, cursor = query.limit, query.cursor
+
         def op(conn: sqlite3.Connection, now: float) -> SessionPage:
             rows = conn.execute(self._sql.list_sessions, (cursor or "", now, limit + 1))
             page = [_session_info(*row) for row in rows]
@@ -627,7 +631,7 @@ class SQLiteStore(ConversationStore):
 
         return await self._call(lambda: self._read_tx(op))
 
-    async def _purge_expired(self) -> int:
+    async def purge_sessions(self) -> int:
         def op(conn: sqlite3.Connection, now: float) -> int:
             for statement in self._sql.purge:
                 conn.execute(statement, (now,))
@@ -642,8 +646,21 @@ class SQLiteStore(ConversationStore):
         self._closed = True
         self._shutdown()
 
-    async def _aclose(self) -> None:
+    async def close_backend(self) -> None:
         await asyncio.to_thread(self._shutdown)
+
+    @classmethod
+    def _from_url_options(cls, parts: SplitResult, options: Options) -> Self:
+        """``sqlite:///rel.db``, ``sqlite:////abs.db``, ``sqlite://:memory:`` plus options."""
+        common = common_options(options)
+        busy_timeout = pop_float(options, "busy_timeout")
+        if busy_timeout is not None:
+            common["busy_timeout"] = busy_timeout
+        for key in ("table_prefix", "synchronous", "sessions_table"):
+            if key in options:
+                common[key] = options.pop(key)
+        reject_unknown(options, "sqlite")
+        return cls(_url_path(parts), **common)
 
     def _shutdown(self) -> None:
         """Stop the pool (letting queued operations finish), then close every connection."""
@@ -674,18 +691,3 @@ def _url_path(parts: SplitResult) -> str:
             "or sqlite://:memory:"
         )
     return path
-
-
-def _from_url(parts: SplitResult, query: dict[str, str]) -> SQLiteStore:
-    options = common_options(query)
-    busy_timeout = pop_float(query, "busy_timeout")
-    if busy_timeout is not None:
-        options["busy_timeout"] = busy_timeout
-    for key in ("table_prefix", "synchronous"):
-        if key in query:
-            options[key] = query.pop(key)
-    reject_unknown(query, "sqlite")
-    return SQLiteStore(_url_path(parts), **options)
-
-
-register_scheme("sqlite", _from_url)

@@ -17,7 +17,7 @@ from agents.testing import ScriptedModel, assistant_message
 from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 
 from integrations.dynamodb.server import REGION
-from sessions_plus import SQLiteStore, StoreClosedError
+from sessions_plus import ConfigurationError, SQLiteStore, StoreClosedError
 from sessions_plus.openai_agents import DynamoDBSession, RedisSession, SQLiteSession
 from tests.adapters.openai.test_session import _replay, user
 
@@ -213,3 +213,28 @@ async def test_dynamodb_sessions_share_one_store_and_close_with_the_last(
     assert await second.get_items(limit=5) == [user("x"), user("y")]  # store still open
     await second.aclose()
     assert second.store.closed
+
+
+async def test_drop_in_sqlite_honours_a_custom_sessions_table(tmp_path: Path) -> None:
+    """The SDK's ``sessions_table`` names the table of session metadata, as in the SDK."""
+    import sqlite3
+
+    db = tmp_path / "named.db"
+    session = SQLiteSession("s", db, "my_sessions", "my_messages")
+    await session.add_items([user("hello")])
+    session.close()
+    with sqlite3.connect(db) as conn:
+        names = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        assert {"my_sessions", "my_messages_records"} <= names
+        assert "my_messages_sessions" not in names
+        assert conn.execute("SELECT session_id FROM my_sessions").fetchall() == [("s",)]
+    again = SQLiteSession("s", db, "my_sessions", "my_messages")
+    assert await again.get_items() == [user("hello")]
+    again.close()
+    # The same tables under another sessions table would mix two sets of session rows: refused.
+    wrong = SQLiteSession("s", db, "other_sessions", "my_messages")
+    with pytest.raises(ConfigurationError, match="sessions table is not 'other_sessions'"):
+        await wrong.get_items()
+    wrong.close()

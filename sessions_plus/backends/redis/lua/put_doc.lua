@@ -1,8 +1,12 @@
--- put_doc: write a whole document. KEYS: meta. ARGV: ttl, sid, name, payload, if_absent.
+-- put_doc: write a whole document. KEYS: meta. ARGV: ttl, sid, name, payload,
+-- condition ("absent": only if no such document, "exists": only if there is one, "": always).
 -- Returns {written (0/1), created}.
 use_index(1)
-if ARGV[5] == '1' and live() and redis.call('HEXISTS', DOCS, ARGV[3]) == 1 then
-  return {0, 0}
+if ARGV[5] ~= '' then
+  local present = live() and redis.call('HEXISTS', DOCS, ARGV[3]) == 1
+  if present ~= (ARGV[5] == 'exists') then
+    return {0, 0}
+  end
 end
 local created = begin_write({})
 redis.call('HSET', DOCS, ARGV[3], ARGV[4])
