@@ -12,12 +12,8 @@ Needs the ``strands`` extra (``pip install "sessions-plus[strands]"``).
 from __future__ import annotations
 
 from ..loops import DEFAULT_TIMEOUT, BackgroundLoop
-from .manager import (
-    DynamoDBSessionManager,
-    RedisSessionManager,
-    SQLiteSessionManager,
-    StoreSessionManager,
-)
+from .dropins import DynamoDBSessionManager, RedisSessionManager, SQLiteSessionManager
+from .manager import StoreSessionManager
 from .repository import (
     MESSAGE_FORMAT,
     SHARED_STREAM,

@@ -1,38 +1,41 @@
-"""Strands session managers over any store, plus SQLite/Redis/DynamoDB drop-ins.
+"""``StoreSessionManager``: Strands session persistence over any sessions-plus store.
 
-``StoreSessionManager`` is a Strands ``RepositorySessionManager`` whose repository is a
+A Strands ``RepositorySessionManager`` whose repository is a
 :class:`~sessions_plus.strands.repository.StoreSessionRepository`. Message ids are claimed by the
 store, so several workers (threads, processes, machines) on one session lose nothing. With
 ``shared=True`` every agent of the session works on one conversation: before each invocation an
-agent picks up the turns others added since it last synced.
+agent picks up the turns others added since it last synced. A session that expires (TTL) while
+its agents are idle is re-created, explicitly and logged, on the agents' next write.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import threading
-from collections.abc import Mapping
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from ..errors import ConfigurationError, missing_dependency
 from ..loops import DEFAULT_TIMEOUT
 from ..store import ConversationStore
+from . import _compat
 from .repository import StoreSessionRepository, record_to_message
 
 try:
     from strands.hooks.events import BeforeInvocationEvent
     from strands.session.repository_session_manager import RepositorySessionManager
     from strands.types.exceptions import SessionException
-    from strands.types.session import SessionMessage
+    from strands.types.session import Session, SessionAgent, SessionMessage, SessionType
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
     raise missing_dependency("sessions_plus.strands", "strands", exc) from exc
 
 if TYPE_CHECKING:
     from strands.hooks.registry import HookRegistry
+    from strands.multiagent.base import MultiAgentBase
     from strands.types.agent import LocalAgent
     from strands.types.content import Message
+
+logger = logging.getLogger("sessions_plus.strands")
 
 
 class StoreSessionManager(RepositorySessionManager):
@@ -48,6 +51,13 @@ class StoreSessionManager(RepositorySessionManager):
     (stream ``conversation``, records authored by agent id). Before each invocation an agent
     appends the turns others added since it last synced to its own history; its own turns are
     visible to the others. Agent state and conversation-manager state stay per agent.
+
+    Two workers may open one new session at the same moment: the manager's repository accepts
+    a session another worker created first (Strands' own contract, which the public
+    repository keeps, is to raise). If the session expires by TTL (or is deleted) while an
+    agent is idle, the agent's next message or sync re-creates the session and the agent
+    (logged at WARNING) instead of failing the run; the expired history is gone, as the TTL
+    intends.
     """
 
     def __init__(
@@ -63,27 +73,31 @@ class StoreSessionManager(RepositorySessionManager):
     ) -> None:
         if (store is None) == (repository is None):
             raise ConfigurationError("pass exactly one of store= or repository=")
-        self._owns_repository = repository is None
         if repository is None:
             assert store is not None
             repository = StoreSessionRepository(
                 store, shared=shared, close_store=close_store, timeout=timeout
             )
-        elif repository.shared != bool(shared):
-            repository = repository.view(shared=shared)
+            self._made: StoreSessionRepository | None = repository
+        else:
+            self._made = None
         self.shared = bool(shared)
-        self.repository = repository
+        self.repository = (
+            repository if repository.shared == self.shared else repository.view(shared=shared)
+        )
         # Shared-conversation bookkeeping per agent: the last seq merged into its history and
         # the seqs it wrote itself past that point (never merged twice).
         self._synced: dict[str, int] = {}
         self._own: dict[str, set[int]] = {}
         self._sync_lock = threading.RLock()
         try:
-            try:
-                super().__init__(session_id=session_id, session_repository=repository, **kwargs)
-            except SessionException:
-                # Another worker created the session between our read and our create.
-                super().__init__(session_id=session_id, session_repository=repository, **kwargs)
+            super().__init__(
+                session_id=session_id,
+                # Strands' own calls go through a view whose create_session accepts a session
+                # another worker created between Strands' read and create.
+                session_repository=self.repository.view(shared=self.shared, exist_ok=True),
+                **kwargs,
+            )
         except BaseException:
             self.close()
             raise
@@ -97,8 +111,8 @@ class StoreSessionManager(RepositorySessionManager):
 
     def close(self) -> None:
         """Stop the repository's loop (and close the store if handed over), if made here."""
-        if self._owns_repository:
-            self.repository.close()
+        if self._made is not None:
+            self._made.close()
 
     def __enter__(self) -> Self:
         return self
@@ -114,6 +128,41 @@ class StoreSessionManager(RepositorySessionManager):
     def delete_session(self) -> None:
         """Delete this session with everything in it."""
         self.repository.delete_session(self.session_id)
+
+    # ------------------------------------------------------------------ expiry
+
+    def _recreate_session(self) -> None:
+        """Write the session document again after it expired (TTL) under a live agent."""
+        logger.warning(
+            "session_id=<%s> | session expired while in use; re-creating it", self.session_id
+        )
+        self.session_repository.create_session(
+            Session(session_id=self.session_id, session_type=SessionType.AGENT)
+        )
+
+    def _recreate_agent(self, agent: LocalAgent) -> None:
+        self._recreate_session()
+        self.session_repository.create_agent(self.session_id, SessionAgent.from_agent(agent))
+
+    def sync_agent(self, agent: LocalAgent, **kwargs: Any) -> None:
+        """Strands' sync; an agent whose session expired meanwhile is written again."""
+        try:
+            super().sync_agent(agent, **kwargs)
+        except SessionException:
+            if self.session_repository.read_agent(self.session_id, agent.agent_id) is not None:
+                raise
+            self._recreate_agent(agent)
+            super().sync_agent(agent, **kwargs)
+
+    def sync_multi_agent(self, source: MultiAgentBase, **kwargs: Any) -> None:
+        """Strands' sync; a Swarm/Graph whose session expired meanwhile is written again."""
+        try:
+            super().sync_multi_agent(source, **kwargs)
+        except SessionException:
+            if self.session_repository.read_multi_agent(self.session_id, source.id) is not None:
+                raise
+            self._recreate_session()
+            self.session_repository.create_multi_agent(self.session_id, source)
 
     # ------------------------------------------------------------------ hooks
 
@@ -131,12 +180,12 @@ class StoreSessionManager(RepositorySessionManager):
         if not self.shared:
             super().initialize(agent, **kwargs)
             return
-        restoring = not self._is_new_session and (
+        restoring = not _compat.is_new_session(self) and (
             self.repository.read_agent(self.session_id, agent.agent_id) is not None
         )
         super().initialize(agent, **kwargs)
         agent_id = agent.agent_id
-        held = self._held_records.get(agent_id, [])
+        held = _compat.held_records(self).get(agent_id, [])
         with self._sync_lock:
             self._own[agent_id] = set()
             if restoring:
@@ -155,9 +204,14 @@ class StoreSessionManager(RepositorySessionManager):
     def append_message(self, message: Message, agent: LocalAgent, **kwargs: Any) -> None:
         """Append ``message``; its id is the one the store claimed for it."""
         session_message = SessionMessage.from_message(message, 0)
+        previous = _compat.latest_message(self, agent.agent_id)
         self.repository.create_message(self.session_id, agent.agent_id, session_message)
-        self._latest_agent_message[agent.agent_id] = session_message
-        self._held_records.setdefault(agent.agent_id, []).append(session_message)
+        if previous is not None and session_message.message_id <= previous.message_id:
+            # The store started the agent's messages over: the session expired (TTL) or was
+            # deleted while this agent was idle, and this append began a new one.
+            self._recreate_agent(agent)
+        _compat.set_latest_message(self, agent.agent_id, session_message)
+        _compat.held_records(self).setdefault(agent.agent_id, []).append(session_message)
         if self.shared:
             self._note_own(agent.agent_id, session_message.message_id + 1)
 
@@ -182,131 +236,16 @@ class StoreSessionManager(RepositorySessionManager):
             records = self.repository.read_records_after(self.session_id, agent_id, after)
             own = self._own.setdefault(agent_id, set())
             merged = 0
+            held = _compat.held_records(self).setdefault(agent_id, [])
             for record in records:
                 if record.seq in own:
                     own.discard(record.seq)
                     continue
                 session_message = record_to_message(record)
                 agent.messages.append(session_message.to_message())
-                self._held_records.setdefault(agent_id, []).append(session_message)
+                held.append(session_message)
                 merged += 1
             if records:
                 self._synced[agent_id] = records[-1].seq
             own.difference_update({seq for seq in own if seq <= self._synced[agent_id]})
             return merged
-
-
-def _drop_in_path(db_path: str | os.PathLike[str] | None) -> str:
-    if db_path is None:
-        directory = Path.home() / ".strands"
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return str(directory / "sessions.db")
-    return os.fspath(db_path)
-
-
-class SQLiteSessionManager(StoreSessionManager):
-    """Drop-in for ``FileSessionManager``: sessions in one SQLite file.
-
-    ``db_path`` defaults to ``~/.strands/sessions.db``. Several processes may share the file.
-    """
-
-    def __init__(
-        self,
-        session_id: str,
-        db_path: str | os.PathLike[str] | None = None,
-        *,
-        ttl: float | None = None,
-        refresh_on_read: bool = False,
-        shared: bool = False,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        store_options: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        import sessions_plus
-
-        store = sessions_plus.SQLiteStore(
-            _drop_in_path(db_path),
-            ttl=ttl,
-            refresh_on_read=refresh_on_read,
-            **dict(store_options or {}),
-        )
-        super().__init__(
-            session_id, store, shared=shared, close_store=True, timeout=timeout, **kwargs
-        )
-
-
-class RedisSessionManager(StoreSessionManager):
-    """Drop-in session manager on Redis (standalone or cluster URLs).
-
-    Pass ``url`` (default ``redis://localhost:6379/0``; ``redis+cluster://`` for a cluster) or
-    a ``redis_client`` you keep (never closed for you). ``ttl`` expires a whole session that
-    long after its last write. ``store_options`` go to ``RedisStore``.
-    """
-
-    def __init__(
-        self,
-        session_id: str,
-        *,
-        url: str | None = None,
-        redis_client: Any = None,
-        ttl: float | None = None,
-        refresh_on_read: bool = False,
-        key_prefix: str | None = None,
-        shared: bool = False,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        store_options: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        import sessions_plus
-
-        if url is not None and redis_client is not None:
-            raise ConfigurationError("pass url= or redis_client=, not both")
-        # Only what was given: anything else keeps the URL's (or the store's) own setting.
-        options: dict[str, Any] = dict(store_options or {})
-        if ttl is not None:
-            options["ttl"] = ttl
-        if refresh_on_read:
-            options["refresh_on_read"] = True
-        if key_prefix is not None:
-            options["key_prefix"] = key_prefix
-        if redis_client is not None:
-            store = sessions_plus.RedisStore(redis_client, **options)
-        else:
-            store = sessions_plus.RedisStore.from_url(url or "redis://localhost:6379/0", **options)
-        super().__init__(
-            session_id, store, shared=shared, close_store=True, timeout=timeout, **kwargs
-        )
-
-
-class DynamoDBSessionManager(StoreSessionManager):
-    """Drop-in session manager on one DynamoDB table (made on first use if missing)."""
-
-    def __init__(
-        self,
-        session_id: str,
-        *,
-        table_name: str = "sessions-plus",
-        region_name: str | None = None,
-        endpoint_url: str | None = None,
-        ttl: float | None = None,
-        refresh_on_read: bool = False,
-        create_table: bool = True,
-        shared: bool = False,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        store_options: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        import sessions_plus
-
-        store = sessions_plus.DynamoDBStore(
-            table_name,
-            region_name=region_name,
-            endpoint_url=endpoint_url,
-            ttl=ttl,
-            refresh_on_read=refresh_on_read,
-            create_table=create_table,
-            **dict(store_options or {}),
-        )
-        super().__init__(
-            session_id, store, shared=shared, close_store=True, timeout=timeout, **kwargs
-        )

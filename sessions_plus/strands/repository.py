@@ -163,6 +163,7 @@ class StoreSessionRepository(SessionRepository):
         if close_store:
             self._loop.on_close(store.aclose)
         self._owns_loop = True
+        self._exist_ok = False
         self._created_at: dict[tuple[str, str], str] = {}
         self._created_lock = threading.Lock()
 
@@ -173,10 +174,15 @@ class StoreSessionRepository(SessionRepository):
         """The background loop every store call of this repository runs on."""
         return self._loop
 
-    def view(self, *, shared: bool) -> StoreSessionRepository:
-        """The same store and loop with another message layout (closing it closes nothing)."""
+    def view(self, *, shared: bool, exist_ok: bool = False) -> StoreSessionRepository:
+        """The same store and loop with another message layout (closing it closes nothing).
+
+        ``exist_ok=True``: ``create_session`` returns the session another worker created
+        first instead of raising (what a manager opening a session concurrently needs).
+        """
         other = copy.copy(self)
         other.shared = bool(shared)
+        other._exist_ok = bool(exist_ok)
         other._owns_loop = False
         return other
 
@@ -207,15 +213,19 @@ class StoreSessionRepository(SessionRepository):
     # ------------------------------------------------------------------ sessions
 
     def create_session(self, session: Session, **kwargs: Any) -> Session:
-        """Create the session; raise ``SessionException`` if it already exists."""
+        """Create the session; raise ``SessionException`` if it already exists (a view made
+        with ``exist_ok=True`` returns the existing session instead)."""
         data = session.to_dict()
         data["session_type"] = getattr(session.session_type, "value", session.session_type)
         created = self.run(
             self.store.put_doc(session.session_id, SESSION_DOC, data, if_absent=True)
         )
-        if not created:
+        if created:
+            return session
+        existing = self.read_session(session.session_id) if self._exist_ok else None
+        if existing is None:
             raise SessionException(f"Session {session.session_id} already exists")
-        return session
+        return existing
 
     def read_session(self, session_id: str, **kwargs: Any) -> Session | None:
         """The session, or None if it does not exist (or expired)."""
@@ -247,23 +257,30 @@ class StoreSessionRepository(SessionRepository):
         return SessionAgent.from_dict(data)
 
     def update_agent(self, session_id: str, session_agent: SessionAgent, **kwargs: Any) -> None:
-        """Overwrite the agent, keeping its ``created_at``.
-
-        An agent whose session expired meanwhile is written again (a new session) rather than
-        failing the running agent.
-        """
+        """Overwrite the agent, keeping its ``created_at``; ``SessionException`` if it does not
+        exist (as Strands' own repositories; the manager re-creates an agent whose session
+        expired)."""
         key = (session_id, session_agent.agent_id)
         with self._created_lock:
             created_at = self._created_at.get(key)
         name = agent_doc(session_agent.agent_id)
+        missing = SessionException(
+            f"Agent {session_agent.agent_id} in session {session_id} does not exist"
+        )
         if created_at is None:
             previous = self.run(self.store.get_doc(session_id, name))
-            created_at = session_agent.created_at if previous is None else previous["created_at"]
+            if previous is None:
+                raise missing
+            created_at = previous["created_at"]
             with self._created_lock:
                 self._created_at[key] = created_at
         session_agent.created_at = created_at
         session_agent.updated_at = _now()
-        self.run(self.store.put_doc(session_id, name, session_agent.to_dict()))
+        data = session_agent.to_dict()
+        if not self.run(self.store.put_doc(session_id, name, data, if_exists=True)):
+            with self._created_lock:
+                self._created_at.pop(key, None)
+            raise missing
 
     # ------------------------------------------------------------------ messages
 
@@ -388,6 +405,10 @@ class StoreSessionRepository(SessionRepository):
     def update_multi_agent(
         self, session_id: str, multi_agent: MultiAgentBase, **kwargs: Any
     ) -> None:
-        """Overwrite the Swarm/Graph state."""
+        """Overwrite the Swarm/Graph state; ``SessionException`` if it does not exist."""
         name = multi_agent_doc(multi_agent.id)
-        self.run(self.store.put_doc(session_id, name, multi_agent.serialize_state()))
+        state = multi_agent.serialize_state()
+        if not self.run(self.store.put_doc(session_id, name, state, if_exists=True)):
+            raise SessionException(
+                f"MultiAgent state {multi_agent.id} in session {session_id} does not exist"
+            )
