@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--json PATH] [--plot PATH] [--only PATTERN ...]``."""
+"""``python -m benchmarks [--quick | --smoke] [--json PATH] [--plot PATH] [--only PATTERN ...]``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from .harness import FULL, QUICK
+from .harness import FULL, QUICK, SMOKE
 from .report import apply_ratios, evaluate_targets, machine, render, write_json, write_plot
 from .runner import run
 
@@ -20,6 +20,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--quick", action="store_true", help="CI smoke: few rounds (under 2 minutes)"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="a seconds-long check that the harness works"
+    )
+    parser.add_argument(
+        "--no-strands", action="store_true", help="skip the Strands restore workloads"
     )
     parser.add_argument("--json", metavar="PATH", help="write the rows as JSON")
     parser.add_argument("--plot", metavar="PATH", help="write a PNG chart of the ratios")
@@ -36,14 +42,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    config = QUICK if args.quick else FULL
+    config = SMOKE if args.smoke else QUICK if args.quick else FULL
     if args.rounds:
         from dataclasses import replace
 
         config = replace(config, rounds=args.rounds)
-    mode = "quick" if args.quick else "full"
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     started = time.perf_counter()
-    results = asyncio.run(run(config, args.only))
+    results = asyncio.run(run(config, args.only, include_strands=not args.no_strands))
     apply_ratios(results.rows)
     targets = evaluate_targets(results.rows)
     took = time.perf_counter() - started

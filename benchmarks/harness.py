@@ -49,6 +49,18 @@ QUICK = Config(
     count_ops=10,
     slice_budget_s=1.0,
 )
+SMOKE = Config(
+    rounds=2,
+    ops_per_slice=3,
+    big_session=120,
+    small_session=10,
+    equal_session=20,
+    full_read=40,
+    writers=4,
+    writes_per_writer=3,
+    count_ops=2,
+)
+"""A seconds-long run that checks the harness itself works (the test suite runs it)."""
 FULL = Config(rounds=8, ops_per_slice=100, writes_per_writer=25, restores_per_slice=2, count_ops=50)
 
 

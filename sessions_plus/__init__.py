@@ -29,7 +29,14 @@ from .errors import (
     StoreUnavailableError,
 )
 from .ids import MAX_NAME_LENGTH, MAX_SESSION_ID_LENGTH
-from .records import Record, SessionInfo, SessionPage
+from .records import (
+    Record,
+    SessionInfo,
+    SessionPage,
+    SessionSnapshot,
+    StreamRange,
+    StreamSnapshot,
+)
 from .registry import BACKENDS, new_store, open_store, register_scheme
 from .store import DEFAULT_STREAM, ConversationStore
 
@@ -81,10 +88,13 @@ __all__ = [
     "SessionInfo",
     "SessionNotFoundError",
     "SessionPage",
+    "SessionSnapshot",
     "SessionsPlusError",
     "StoreClosedError",
     "StoreNotFoundError",
     "StoreUnavailableError",
+    "StreamRange",
+    "StreamSnapshot",
     "__version__",
     "new_store",
     "open_store",

@@ -18,11 +18,12 @@ machines) never see or leave a half-done operation. Adding a backend is one pack
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .records import RawRecord, SessionInfo, SessionPage
+from .errors import ConflictError, SessionNotFoundError
+from .records import RawRecord, RawSnapshot, SessionInfo, SessionPage
 
 Keep = Literal["latest", "earliest"]
 """Which end of a range a limited read keeps."""
@@ -76,10 +77,26 @@ class DocWrite:
 
 @dataclass(frozen=True, slots=True)
 class SessionQuery:
-    """One page of live sessions: at most ``limit``, after ``cursor``."""
+    """One page of live sessions whose ids start with ``prefix``: at most ``limit``, after
+    ``cursor``."""
 
     limit: int
     cursor: str | None = None
+    prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ForkRequest:
+    """Copy session ``source_id`` into ``target_id`` (see :meth:`Backend.fork_session`)."""
+
+    source_id: str
+    target_id: str
+    streams: frozenset[str] | None = None
+    """Only these streams (None: every stream)."""
+    upto: int | Mapping[str, int] | None = None
+    """Only records with seq <= this (one seq for every stream, or per stream)."""
+    replace: bool = False
+    """Replace a live target instead of raising ConflictError."""
 
 
 class Backend(ABC):
@@ -121,8 +138,48 @@ class Backend(ABC):
         other streams stay; a session that does not exist is not created."""
 
     @abstractmethod
-    async def delete_session(self, session_id: str) -> bool:
-        """Remove the whole session; True if a live one was there."""
+    async def delete_session(self, session_id: str, updated_before: float | None = None) -> bool:
+        """Remove the whole session; True if a live one was there (and removed). With
+        ``updated_before`` only if its last write is older than that (Unix seconds), checked
+        atomically with the delete."""
+
+    async def trim_log(self, session_id: str, stream: str, keep_last: int) -> int:
+        """Drop the stream's oldest records so that at most ``keep_last`` remain; return how
+        many were removed. The stream's last seq stays (no seq is ever reused).
+        :class:`~sessions_plus.SessionNotFoundError` if there is no live session."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement trim yet")
+
+    async def snapshot_session(self, session_id: str) -> RawSnapshot | None:
+        """One consistent copy of a live session (every stream with its range and records,
+        every document), or None."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement snapshot yet")
+
+    async def restore_session(self, snapshot: RawSnapshot, replace: bool) -> SessionInfo:
+        """Write ``snapshot`` as the whole session ``snapshot.session_id``: its streams with
+        their ranges, records (seqs, times, headers) and documents; created_at from the
+        snapshot, updated_at now, the store's TTL. A live session by that id raises
+        :class:`~sessions_plus.ConflictError` unless ``replace``, which replaces it whole.
+        All or nothing where the backend allows (each backend documents its limits)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement restore yet")
+
+    async def fork_session(self, fork: ForkRequest) -> SessionInfo:
+        """Copy a live session into a new one (see :class:`ForkRequest`); the source is left
+        as it was. :class:`~sessions_plus.SessionNotFoundError` if the source is not live,
+        :class:`~sessions_plus.ConflictError` if the target is (unless ``replace``).
+
+        This default takes a snapshot and restores the selected part of it: the copy is one
+        consistent point in time and the target appears whole. Backends that can do both in
+        one atomic step override it.
+        """
+        from .snapshots import select
+
+        raw = await self.snapshot_session(fork.source_id)
+        if raw is None:
+            raise SessionNotFoundError(f"session {fork.source_id!r} does not exist (or expired)")
+        if not fork.replace and await self.session_info(fork.target_id) is not None:
+            raise ConflictError(f"session {fork.target_id!r} already exists")
+        part = select(raw, fork.target_id, fork.streams, fork.upto)
+        return await self.restore_session(part, fork.replace)
 
     @abstractmethod
     async def write_doc(self, write: DocWrite) -> bool:
@@ -150,7 +207,8 @@ class Backend(ABC):
 
     @abstractmethod
     async def purge_sessions(self) -> int:
-        """Remove expired sessions' data now; return how many sessions were removed."""
+        """Remove expired sessions' data now; return exactly how many expired sessions this
+        call removed data or index entries of."""
 
     @abstractmethod
     async def close_backend(self) -> None:

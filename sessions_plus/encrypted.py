@@ -37,7 +37,16 @@ from .errors import (
     StoreClosedError,
     missing_dependency,
 )
-from .records import RawRecord, Record, SessionInfo, SessionPage
+from .records import (
+    RawRecord,
+    RawSnapshot,
+    RawStreamSnapshot,
+    Record,
+    SessionInfo,
+    SessionPage,
+    SessionSnapshot,
+    StreamSnapshot,
+)
 from .store import ConversationStore, OnCorrupt
 
 if TYPE_CHECKING:
@@ -383,9 +392,59 @@ class EncryptedStore(ConversationStore):
         self._forget(session_id, stream)
         await self._inner().clear(session_id, stream=stream)
 
-    async def delete_session(self, session_id: str) -> bool:
+    async def delete_session(self, session_id: str, updated_before: float | None = None) -> bool:
         self._forget(session_id)
-        return await self._inner().delete(session_id)
+        return await self._inner().delete(session_id, updated_before=updated_before)
+
+    async def trim_log(self, session_id: str, stream: str, keep_last: int) -> int:
+        return await self._inner().trim(session_id, stream=stream, keep_last=keep_last)
+
+    async def snapshot_session(self, session_id: str) -> RawSnapshot | None:
+        snapshot = await self._inner().snapshot(session_id)
+        if snapshot is None:
+            return None
+        streams = {
+            name: RawStreamSnapshot(
+                stream.first, stream.last, self._decrypt_records(session_id, name, stream.records)
+            )
+            for name, stream in snapshot.streams.items()
+        }
+        docs = {
+            name: self._open_doc(session_id, name, envelope)
+            for name, envelope in snapshot.docs.items()
+        }
+        return RawSnapshot(session_id, snapshot.created_at, snapshot.updated_at, streams, docs)
+
+    async def restore_session(self, snapshot: RawSnapshot, replace: bool) -> SessionInfo:
+        """Seal every record and document for its place in the target session (the
+        authenticated data binds session, stream and seq), then restore the envelopes."""
+        session_id = snapshot.session_id
+        self._forget(session_id)
+        streams = {
+            name: StreamSnapshot(
+                stream.first,
+                stream.last,
+                [
+                    Record(
+                        raw.seq,
+                        self._seal(raw.payload, self._record_ad, session_id, name, raw.seq),
+                        raw.created_at,
+                        raw.format,
+                        raw.author,
+                    )
+                    for raw in stream.records
+                ],
+            )
+            for name, stream in snapshot.streams.items()
+        }
+        docs = {
+            name: self._seal(payload, self._doc_ad, session_id, name)
+            for name, payload in snapshot.docs.items()
+        }
+        sealed = SessionSnapshot(
+            session_id, snapshot.created_at, snapshot.updated_at, streams, docs
+        )
+        return await self._inner().restore(sealed, replace=replace)
 
     async def write_doc(self, write: DocWrite) -> bool:
         sealed = self._seal(write.payload, self._doc_ad, write.session_id, write.name)
@@ -401,6 +460,9 @@ class EncryptedStore(ConversationStore):
         envelope = await self._inner().get_doc(session_id, name)
         if envelope is None:
             return None
+        return self._open_doc(session_id, name, envelope)
+
+    def _open_doc(self, session_id: str, name: str, envelope: Any) -> bytes:
         try:
             return self._open(envelope, self._doc_ad, session_id, name)
         except _Undecryptable as exc:
@@ -420,7 +482,9 @@ class EncryptedStore(ConversationStore):
         return await self._inner().info(session_id)
 
     async def session_page(self, query: SessionQuery) -> SessionPage:
-        return await self._inner().list_sessions(limit=query.limit, cursor=query.cursor)
+        return await self._inner().list_sessions(
+            limit=query.limit, cursor=query.cursor, prefix=query.prefix
+        )
 
     async def purge_sessions(self) -> int:
         self._forget()

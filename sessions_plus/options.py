@@ -81,13 +81,19 @@ def pop_str(query: Options, key: str) -> str | None:
 
 
 def common_options(query: Options) -> Options:
-    """Take the options every store shares (ttl, refresh_on_read, on_corrupt, max_record_bytes)."""
+    """Take the options every store shares: ttl, refresh_on_read, on_corrupt, max_record_bytes,
+    max_records and read_only."""
     options: Options = {
         "ttl": pop_float(query, "ttl"),
         "refresh_on_read": pop_bool(query, "refresh_on_read"),
     }
     if "on_corrupt" in query:
         options["on_corrupt"] = query.pop("on_corrupt")
+    max_records = pop_int(query, "max_records")
+    if max_records is not None:
+        options["max_records"] = max_records
+    if "read_only" in query:
+        options["read_only"] = pop_bool(query, "read_only")
     if "max_record_bytes" in query:
         raw = query.get("max_record_bytes")
         if isinstance(raw, int) and not isinstance(raw, bool):

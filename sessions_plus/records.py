@@ -1,4 +1,4 @@
-"""Value types of the store contract: records, session info and pages."""
+"""Value types of the store contract: records, session info, pages and snapshots."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from typing import Any
 class Record:
     """One decoded log record.
 
-    ``seq`` is assigned by the backend: the records of a stream are always exactly seqs
-    ``1..n`` (gap-free), ``created_at`` is when it was written (Unix seconds), ``format`` says
-    which item shape ``data`` has (e.g. ``"openai.responses"``, ``"strands.message"``) and
-    ``author`` which agent or writer produced it. Adapters set both; the store never reads them.
+    ``seq`` is assigned by the backend: the records of a stream are always the consecutive
+    seqs ``first..last`` (gap-free), ``created_at`` is when it was written (Unix seconds),
+    ``format`` says which item shape ``data`` has (e.g. ``"openai.responses"``,
+    ``"strands.message"``) and ``author`` which agent or writer produced it. Adapters set both;
+    the store never reads them.
     """
 
     seq: int
@@ -36,11 +37,31 @@ class RawRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamRange:
+    """The seqs a stream holds: ``first..last``. Empty when ``first == last + 1`` (a stream
+    trimmed to nothing remembers its ``last``, so no seq is ever handed out twice)."""
+
+    first: int
+    last: int
+
+    @property
+    def count(self) -> int:
+        """How many records the stream holds."""
+        return max(0, self.last - self.first + 1)
+
+
+def _ranges_of(streams: Mapping[str, int]) -> dict[str, StreamRange]:
+    return {name: StreamRange(1, count) for name, count in streams.items()}
+
+
+@dataclass(frozen=True, slots=True)
 class SessionInfo:
     """Cheap metadata of one live (unexpired) session.
 
-    ``streams`` maps each non-empty stream to its record count; ``item_count`` is their sum.
-    ``expires_at`` is None when the store has no TTL.
+    ``ranges`` maps each stream to the seqs it holds (:class:`StreamRange`), including a stream
+    trimmed to nothing; ``streams`` maps each non-empty stream to its record count and
+    ``item_count`` is their sum. ``expires_at`` is None when the store has no TTL. A backend
+    gives either mapping; the other is derived (from counts alone, every stream starts at 1).
     """
 
     session_id: str
@@ -48,11 +69,24 @@ class SessionInfo:
     updated_at: float
     expires_at: float | None
     streams: Mapping[str, int] = field(default_factory=dict)
+    ranges: Mapping[str, StreamRange] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.streams and not self.ranges:
+            object.__setattr__(self, "ranges", _ranges_of(self.streams))
+        elif self.ranges and not self.streams:
+            counts = {name: r.count for name, r in self.ranges.items() if r.count}
+            object.__setattr__(self, "streams", counts)
 
     @property
     def item_count(self) -> int:
         """Records across every stream of the session."""
         return sum(self.streams.values())
+
+    def last_seq(self, stream: str) -> int:
+        """The stream's last seq (0 if it has none)."""
+        found = self.ranges.get(stream)
+        return 0 if found is None else found.last
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +95,43 @@ class SessionPage:
 
     sessions: list[SessionInfo]
     next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSnapshot:
+    """One stream of a :class:`SessionSnapshot`: its range and every record in it."""
+
+    first: int
+    last: int
+    records: list[Record]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSnapshot:
+    """A consistent copy of a whole live session (``store.snapshot``; ``store.restore``)."""
+
+    session_id: str
+    created_at: float
+    updated_at: float
+    streams: Mapping[str, StreamSnapshot]
+    docs: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RawStreamSnapshot:
+    """A :class:`StreamSnapshot` as a backend returns it: payloads still encoded."""
+
+    first: int
+    last: int
+    records: list[RawRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class RawSnapshot:
+    """A :class:`SessionSnapshot` as a backend returns and takes it: payloads still encoded."""
+
+    session_id: str
+    created_at: float
+    updated_at: float
+    streams: Mapping[str, RawStreamSnapshot]
+    docs: Mapping[str, bytes]

@@ -8,9 +8,11 @@ validated names and encoded bytes.
 A session holds:
 
 * **logs**: named append-only streams (``stream="main"`` by default) of JSON records. The backend
-  assigns each record's ``seq`` atomically: the records of a stream are always exactly the seqs
-  ``1..n`` (gap-free, strictly increasing); ``append`` assigns ``n+1...``, ``pop`` removes ``n``,
-  ``clear`` empties the stream so the next append starts at 1 again.
+  assigns each record's ``seq`` atomically: the records of a stream are always the consecutive
+  seqs ``first..last`` (gap-free, strictly increasing). ``append`` assigns ``last+1...``; ``pop``
+  removes ``last`` (the next append gets that seq again); ``trim`` drops the oldest records and
+  never lets a seq be handed out twice (a stream trimmed to nothing remembers its ``last``);
+  ``clear`` empties and forgets the stream, so its next append starts at 1.
 * **documents**: small named JSON documents, read and written whole.
 * **metadata**: created_at, updated_at, per-stream counts and expires_at (:class:`SessionInfo`).
 
@@ -28,21 +30,36 @@ loop (see :mod:`sessions_plus.loops`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import math
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 from urllib.parse import SplitResult, urlsplit
 
-from .backend import Backend, DocWrite, Keep, LogRange, LogWrite, SessionQuery
+from .backend import Backend, DocWrite, ForkRequest, Keep, LogRange, LogWrite, SessionQuery
 from .codec import DEFAULT_MAX_RECORD_BYTES, JsonCodec
-from .errors import ConfigurationError, CorruptRecordError, StoreClosedError
+from .decoding import OnCorrupt, decode_payloads, decode_records
+from .errors import (
+    ConfigurationError,
+    CorruptRecordError,
+    ReadOnlyStoreError,
+    StoreClosedError,
+)
 from .ids import check_name, check_session_id
+from .loops.fresh import run_in_fresh_loop
 from .options import Options, url_options
-from .records import RawRecord, Record, SessionInfo, SessionPage
+from .records import RawRecord, Record, SessionInfo, SessionPage, SessionSnapshot
+from .snapshots import decode_snapshot, encode_snapshot
+from .validation import (
+    check_header,
+    check_int,
+    check_max_records,
+    check_streams,
+    check_time,
+    check_ttl,
+    check_upto,
+    selects_nothing,
+)
 
 __all__ = ["DEFAULT_STREAM", "ConversationStore", "Keep", "OnCorrupt", "check_ttl"]
 
@@ -50,29 +67,6 @@ logger = logging.getLogger("sessions_plus")
 
 DEFAULT_STREAM = "main"
 """The stream used when none is named."""
-
-OnCorrupt = Literal["raise", "skip"]
-
-
-def check_ttl(ttl: float | None) -> float | None:
-    """Validate a TTL option: None, or a finite number of seconds greater than zero."""
-    if ttl is None:
-        return None
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float):
-        raise ConfigurationError(f"ttl must be a number of seconds or None, not {ttl!r}")
-    if not math.isfinite(ttl) or ttl <= 0:
-        raise ConfigurationError(f"ttl must be greater than zero, not {ttl!r}")
-    return float(ttl)
-
-
-def _check_seq(value: int | None, what: str, *, minimum: int = 0) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be an int or None, not {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{what} must be >= {minimum}, not {value}")
-    return value
 
 
 class ConversationStore(Backend):
@@ -86,6 +80,11 @@ class ConversationStore(Backend):
       and seq of a record that does not decode; ``"skip"`` logs a warning (without the payload)
       and leaves the record out.
     * ``max_record_bytes``: the largest encoded record or document accepted.
+    * ``max_records``: keep at most this many records per stream; every append drops the
+      oldest beyond it in the same atomic step (None: no bound).
+    * ``read_only``: never create or change anything (no file, table, key or TTL refresh);
+      every write raises :class:`ReadOnlyStoreError`, and a database that does not exist
+      raises :class:`~sessions_plus.StoreNotFoundError` instead of being created.
 
     Use as ``async with store:`` or call ``await store.aclose()``; a closed store raises
     :class:`StoreClosedError`. Closing never closes a client the caller handed in.
@@ -98,6 +97,8 @@ class ConversationStore(Backend):
         refresh_on_read: bool = False,
         on_corrupt: OnCorrupt = "raise",
         max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+        max_records: int | None = None,
+        read_only: bool = False,
     ) -> None:
         if on_corrupt not in ("raise", "skip"):
             raise ConfigurationError(f"on_corrupt must be 'raise' or 'skip', not {on_corrupt!r}")
@@ -110,7 +111,9 @@ class ConversationStore(Backend):
                 f"max_record_bytes must be a positive int, not {max_record_bytes!r}"
             )
         self.ttl: float | None = check_ttl(ttl)
-        self.refresh_on_read: bool = bool(refresh_on_read)
+        self.read_only: bool = bool(read_only)
+        self.refresh_on_read: bool = bool(refresh_on_read) and not self.read_only
+        self.max_records: int | None = check_max_records(max_records)
         self.on_corrupt: OnCorrupt = on_corrupt
         self.codec = JsonCodec(max_record_bytes=max_record_bytes)
         self._closed = False
@@ -161,25 +164,17 @@ class ConversationStore(Backend):
         Runs :meth:`aclose` to completion on a private event loop in a helper thread, so it
         works where ``await`` is not available (``atexit``, a sync SDK ``close()``).
         """
-        if self._closed:
-            return
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                asyncio.run(self.aclose())
-            except BaseException as exc:  # re-raised in the caller's thread
-                failure.append(exc)
-
-        thread = threading.Thread(target=run, name="sessions_plus-close", daemon=True)
-        thread.start()
-        thread.join()
-        if failure:
-            raise failure[0]
+        if not self._closed:
+            run_in_fresh_loop(self.aclose)
 
     def _check_open(self) -> None:
         if self._closed:
             raise StoreClosedError(f"{type(self).__name__} is closed")
+
+    def _check_writable(self) -> None:
+        self._check_open()
+        if self.read_only:
+            raise ReadOnlyStoreError(f"{type(self).__name__} was opened read-only")
 
     # ------------------------------------------------------------------ logs
 
@@ -205,11 +200,11 @@ class ConversationStore(Backend):
         items: a ``str``, ``bytes`` or mapping raises ``TypeError`` (it is one item, not many).
         The session is created if needed and its TTL slides.
         """
-        self._check_open()
+        self._check_writable()
         check_session_id(session_id)
         check_name(stream, "stream")
-        _check_header(format, author)
-        _check_seq(if_last_seq, "if_last_seq")
+        check_header(format, author)
+        check_int(if_last_seq, "if_last_seq")
         payloads = self._encode_items(items)
         if not payloads:
             return []
@@ -231,9 +226,10 @@ class ConversationStore(Backend):
 
         With ``limit``, only ``limit`` of them: the latest (``keep="latest"``, the default: the
         latest-N read) or the earliest (``keep="earliest"``: paging forward from ``after``).
-        The cost is O(limit), not O(history). ``limit=0`` returns ``[]``. Because seqs are
-        exactly ``1..n``, ``after=k`` skips the first ``k`` records (offset paging). An unknown
-        or expired session reads as empty.
+        The cost is O(limit), not O(history). ``limit=0`` returns ``[]``. ``after`` and
+        ``before`` are seqs: to skip the first ``k`` records (offset paging) pass
+        ``after=first - 1 + k`` (``first`` from :meth:`info`; 1 for a stream never trimmed).
+        An unknown or expired session reads as empty.
         """
         if self._nothing_to_read(session_id, stream, limit, after, before, keep):
             return []
@@ -263,12 +259,13 @@ class ConversationStore(Backend):
         return self._decode_payloads(session_id, stream, pairs)
 
     async def last_seq(self, session_id: str, *, stream: str = DEFAULT_STREAM) -> int:
-        """Return the stream's last seq, which is also its record count (0 if empty)."""
+        """Return the stream's last seq: 0 if it never had a record (or was cleared). After
+        a trim this is more than the record count (see :class:`SessionInfo.ranges`)."""
         self._check_open()
         check_session_id(session_id)
         check_name(stream, "stream")
         info = await self.session_info(session_id)
-        return 0 if info is None else info.streams.get(stream, 0)
+        return 0 if info is None else info.last_seq(stream)
 
     async def pop(self, session_id: str, *, stream: str = DEFAULT_STREAM) -> Record | None:
         """Remove the latest record of a stream atomically and return it; None if empty.
@@ -276,7 +273,7 @@ class ConversationStore(Backend):
         A record that does not decode is still removed; the error (or skip) policy applies to
         what is returned.
         """
-        self._check_open()
+        self._check_writable()
         check_session_id(session_id)
         check_name(stream, "stream")
         raw = await self.pop_log(session_id, stream)
@@ -292,10 +289,10 @@ class ConversationStore(Backend):
 
         Raises :class:`RecordNotFoundError` if the stream has no such record.
         """
-        self._check_open()
+        self._check_writable()
         check_session_id(session_id)
         check_name(stream, "stream")
-        _check_seq(seq, "seq", minimum=1)
+        check_int(seq, "seq", minimum=1)
         payload = self.codec.encode(item)
         await self.replace_payload(session_id, stream, seq, payload)
 
@@ -319,12 +316,12 @@ class ConversationStore(Backend):
         cases nothing changes. ``items`` may be empty (truncation only). Returns the seqs of the
         new records.
         """
-        self._check_open()
+        self._check_writable()
         check_session_id(session_id)
         check_name(stream, "stream")
-        _check_header(format, author)
-        _check_seq(start_seq, "start_seq", minimum=1)
-        _check_seq(if_last_seq, "if_last_seq")
+        check_header(format, author)
+        check_int(start_seq, "start_seq", minimum=1)
+        check_int(if_last_seq, "if_last_seq")
         if if_last_seq is not None and start_seq > if_last_seq + 1:
             raise ValueError("start_seq is past the end of the stream given by if_last_seq")
         payloads = self._encode_items(items)
@@ -338,19 +335,102 @@ class ConversationStore(Backend):
         The session itself stays (with its other streams and documents) and its TTL slides; a
         session that does not exist is not created.
         """
-        self._check_open()
+        self._check_writable()
         check_session_id(session_id)
         check_name(stream, "stream")
         await self.clear_log(session_id, stream)
 
-    async def delete(self, session_id: str) -> bool:
+    async def delete(self, session_id: str, *, updated_before: float | None = None) -> bool:
         """Remove the whole session: every stream, document and its metadata.
 
-        Returns True if a live session was there.
+        Returns True if a live session was there and was removed. With ``updated_before``
+        (Unix seconds) the session is removed only if its last write is older than that,
+        checked in the same atomic step: a sweep of idle sessions never removes one that was
+        written to meanwhile.
         """
+        self._check_writable()
+        check_session_id(session_id)
+        return await self.delete_session(session_id, check_time(updated_before, "updated_before"))
+
+    async def trim(self, session_id: str, *, stream: str = DEFAULT_STREAM, keep_last: int) -> int:
+        """Drop the oldest records of a stream so that at most ``keep_last`` remain, atomically;
+        return how many were removed.
+
+        The stream's seqs stay as they were (the survivors keep theirs, the next append gets
+        last + 1: no seq is reused). Appends running at the same time are never lost: they land
+        after the trim or are counted among the records it keeps. Raises
+        :class:`SessionNotFoundError` if there is no live session.
+        """
+        self._check_writable()
+        check_session_id(session_id)
+        check_name(stream, "stream")
+        if keep_last is None:
+            raise TypeError("keep_last is required")
+        keep = check_int(keep_last, "keep_last")
+        assert keep is not None
+        return await self.trim_log(session_id, stream, keep)
+
+    async def fork(
+        self,
+        source_id: str,
+        target_id: str,
+        *,
+        streams: Iterable[str] | None = None,
+        upto: int | Mapping[str, int] | None = None,
+        replace: bool = False,
+    ) -> SessionInfo:
+        """Copy a session into a new one: its logs and documents, as of one point in time.
+
+        ``streams`` copies only those streams; ``upto`` only records with seq <= it (one seq
+        for every stream, or ``{stream: seq}``). Seqs, record times and headers are kept; the
+        target gets fresh metadata (created now) and this store's TTL. The source is left as
+        it was. Raises :class:`SessionNotFoundError` if the source is not live,
+        :class:`ConflictError` if the target is (unless ``replace=True``: then the target is
+        replaced whole), ``ValueError`` if both ids are the same. Returns the target's info.
+        Atomic where the backend allows (see each backend's documentation).
+        """
+        self._check_writable()
+        check_session_id(source_id)
+        check_session_id(target_id)
+        if source_id == target_id:
+            raise ValueError("fork needs two different session ids")
+        request = ForkRequest(
+            source_id, target_id, check_streams(streams), check_upto(upto), bool(replace)
+        )
+        return await self.fork_session(request)
+
+    async def snapshot(self, session_id: str) -> SessionSnapshot | None:
+        """One consistent copy of a live session (every stream with its range and records,
+        every document), or None. Exact: a record that does not decode raises
+        :class:`CorruptRecordError` whatever ``on_corrupt`` says."""
         self._check_open()
         check_session_id(session_id)
-        return await self.delete_session(session_id)
+        raw = await self.snapshot_session(session_id)
+        return None if raw is None else decode_snapshot(raw, self.codec)
+
+    async def restore(
+        self,
+        snapshot: SessionSnapshot,
+        *,
+        session_id: str | None = None,
+        replace: bool = False,
+    ) -> SessionInfo:
+        """Write a snapshot (from this store or any other) as a whole session.
+
+        Stored under ``session_id`` (default: the snapshot's own id) with the snapshot's seqs,
+        record times, headers, stream ranges and documents; created_at from the snapshot,
+        updated_at now and this store's TTL. A live session by that id raises
+        :class:`ConflictError` unless ``replace=True`` (then it is replaced whole). The
+        snapshot is checked (records exactly ``first..last`` per stream, items and names
+        valid) before anything is written; the write is all or nothing where the backend
+        allows. Returns the new session's info.
+        """
+        self._check_writable()
+        if not isinstance(snapshot, SessionSnapshot):
+            raise TypeError(f"restore takes a SessionSnapshot, not {type(snapshot).__name__}")
+        target = snapshot.session_id if session_id is None else session_id
+        raw = encode_snapshot(snapshot, self.codec, target)
+        return await self.restore_session(raw, bool(replace))
 
     # ------------------------------------------------------------------ documents
 
@@ -370,7 +450,7 @@ class ConversationStore(Backend):
         someone deleted, or that expired with its session). The condition is checked in the
         same atomic step as the write.
         """
-        self._check_open()
+        self._check_writable()
         check_session_id(session_id)
         check_name(name, "document name")
         if if_absent and if_exists:
@@ -397,7 +477,7 @@ class ConversationStore(Backend):
 
     async def delete_doc(self, session_id: str, name: str) -> bool:
         """Remove one document; True if it existed."""
-        self._check_open()
+        self._check_writable()
         check_session_id(session_id)
         check_name(name, "document name")
         return await self.remove_doc(session_id, name)
@@ -422,26 +502,35 @@ class ConversationStore(Backend):
         check_session_id(session_id)
         return await self.session_info(session_id)
 
-    async def list_sessions(self, *, limit: int = 100, cursor: str | None = None) -> SessionPage:
-        """One page of live sessions.
+    async def list_sessions(
+        self, *, limit: int = 100, cursor: str | None = None, prefix: str = ""
+    ) -> SessionPage:
+        """One page of live sessions; with ``prefix`` only those whose id starts with it.
 
         Ordered by session id (code point order) where the backend can; a cursor continues
         after the page it came from. A page holds at most ``limit`` sessions (possibly fewer,
         even none, before the end); following ``next_cursor`` until it is None yields every
-        session that stays live during the listing exactly once. Never scans the whole keyspace
-        of a shared server on the hot path; backends document what a listing costs.
+        session that stays live during the listing exactly once. A page costs O(page) on every
+        backend, also with a prefix (other sessions are never scanned); backends document what
+        a listing costs.
         """
         self._check_open()
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError("limit must be a positive int")
-        return await self.session_page(SessionQuery(limit, cursor))
+        if not isinstance(prefix, str):
+            raise TypeError("prefix must be a str")
+        if cursor is not None and not isinstance(cursor, str):
+            raise TypeError("cursor must be a str or None")
+        return await self.session_page(SessionQuery(limit, cursor, prefix))
 
     async def purge_expired(self) -> int:
-        """Remove expired sessions' data now; return how many sessions were removed.
+        """Remove expired sessions' data now; return exactly how many expired sessions this
+        call removed data or index entries of.
 
-        Sessions the backend already removed by itself (native TTL) are not counted.
+        Sessions the backend already removed entirely by itself (native TTL, or a read that
+        found them expired) are not counted.
         """
-        self._check_open()
+        self._check_writable()
         return await self.purge_sessions()
 
     # ------------------------------------------------------------------ helpers
@@ -452,82 +541,19 @@ class ConversationStore(Backend):
         return [self.codec.encode(item) for item in items]
 
     def _nothing_to_read(
-        self,
-        session_id: str,
-        stream: str,
-        limit: int | None,
-        after: int | None,
-        before: int | None,
-        keep: Keep,
-    ) -> bool:
+        self, session_id: str, stream: str, limit: int | None, after: int | None,
+        before: int | None, keep: Keep,
+    ) -> bool:  # fmt: skip
         """Validate read arguments; True if they select nothing (no backend call needed)."""
         self._check_open()
         check_session_id(session_id)
         check_name(stream, "stream")
-        _check_seq(limit, "limit")
-        _check_seq(after, "after")
-        _check_seq(before, "before")
-        if keep not in ("latest", "earliest"):
-            raise ValueError(f"keep must be 'latest' or 'earliest', not {keep!r}")
-        return limit == 0 or (before is not None and before <= (after or 0) + 1)
+        return selects_nothing(limit, after, before, keep)
 
     def _decode_records(self, session_id: str, stream: str, raws: list[RawRecord]) -> list[Record]:
-        decode = self.codec.decode
-        try:  # the common case, every record decodes: one comprehension, no per-record branch
-            return [
-                Record(raw.seq, decode(raw.payload), raw.created_at, raw.format, raw.author)
-                for raw in raws
-            ]
-        except ValueError:
-            pass
-        records: list[Record] = []
-        for raw in raws:
-            try:
-                data = decode(raw.payload)
-            except ValueError as exc:
-                self._corrupt(session_id, stream, raw.seq, exc)
-                continue
-            records.append(Record(raw.seq, data, raw.created_at, raw.format, raw.author))
-        return records
+        return decode_records(self.codec, self.on_corrupt, session_id, stream, raws)
 
     def _decode_payloads(
         self, session_id: str, stream: str, pairs: list[tuple[int, bytes]]
     ) -> list[Any]:
-        decode = self.codec.decode
-        try:
-            return [decode(payload) for _, payload in pairs]
-        except ValueError:
-            pass
-        items: list[Any] = []
-        for seq, payload in pairs:
-            try:
-                items.append(decode(payload))
-            except ValueError as exc:
-                self._corrupt(session_id, stream, seq, exc)
-        return items
-
-    def _corrupt(self, session_id: str, stream: str, seq: int, exc: ValueError) -> None:
-        """Apply the corrupt-record policy to record ``seq``: log and skip, or raise."""
-        if self.on_corrupt == "skip":
-            logger.warning(
-                "skipping corrupt record: session=%r stream=%r seq=%d (%s)",
-                session_id,
-                stream,
-                seq,
-                type(exc).__name__,
-            )
-            return
-        raise CorruptRecordError(
-            f"record seq={seq} of session {session_id!r} stream {stream!r} "
-            f"does not decode: {type(exc).__name__}",
-            session_id=session_id,
-            stream=stream,
-            seq=seq,
-        ) from None
-
-
-def _check_header(format: str | None, author: str | None) -> None:
-    if format is not None:
-        check_name(format, "format")
-    if author is not None:
-        check_name(author, "author")
+        return decode_payloads(self.codec, self.on_corrupt, session_id, stream, pairs)

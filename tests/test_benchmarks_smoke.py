@@ -7,24 +7,11 @@ concurrent writers lost and duplicated nothing.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
-from benchmarks.env import Env
-from benchmarks.harness import Config
-from benchmarks.report import apply_ratios, evaluate_targets, render, write_json
-from benchmarks.runner import run
-
-TINY = Config(
-    rounds=2,
-    ops_per_slice=3,
-    big_session=120,
-    small_session=10,
-    equal_session=20,
-    full_read=40,
-    writers=4,
-    writes_per_writer=3,
-    count_ops=2,
-)
+from tests.fixtures.processes import REPO_ROOT, child_env
 
 ONLY = [r"^memory/", r"^sqlite/(sessions_plus\.SQLiteSession|agents\.SQLiteSession)/"]
 
@@ -40,19 +27,24 @@ OPTIONAL_INT = ("lost", "duplicated")
 OPTIONAL_FLOAT = ("requests_per_op",)
 
 
-async def test_tiny_run_writes_schema_rows_and_loses_nothing(tmp_path: Path) -> None:
-    env = Env(tmp_path / "data")
-    (tmp_path / "data").mkdir()
-    results = await run(TINY, ONLY, log=lambda message: None, env=env, include_strands=False)
-    assert not results.skipped, results.skipped
-    apply_ratios(results.rows)
-    targets = evaluate_targets(results.rows)
+def test_tiny_run_writes_schema_rows_and_loses_nothing(tmp_path: Path) -> None:
+    """``python -m benchmarks --smoke`` end to end, as a user runs it (not imported)."""
     out = tmp_path / "bench.json"
-    write_json(str(out), results, targets, "smoke")
-    text = render(results, targets)
-    assert "| workload |" in text
+    only = [arg for pattern in ONLY for arg in ("--only", pattern)]
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--smoke", "--no-strands", *only, "--json", str(out)],
+        cwd=REPO_ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| workload |" in done.stdout
 
     payload = json.loads(out.read_text())
+    assert payload["skipped"] == [], payload["skipped"]
     rows = payload["rows"]
     implementations = {(r["backend"], r["implementation"]) for r in rows}
     assert implementations == {

@@ -165,3 +165,13 @@ def test_typed_keyword_options_reach_the_backend_unchanged() -> None:
         open_store("memory://", ttl="soon")
     with pytest.raises(ConfigurationError, match="not a boolean"):
         open_store("memory://", refresh_on_read=3)
+
+
+def test_retention_and_read_only_options_from_the_url() -> None:
+    store = open_store("memory://?max_records=3&read_only=true&refresh_on_read=true&ttl=5")
+    assert (store.max_records, store.read_only, store.refresh_on_read) == (3, True, False)
+    assert open_store("memory://?read_only=0").read_only is False
+    with pytest.raises(ConfigurationError, match="max_records"):
+        open_store("memory://?max_records=0")
+    with pytest.raises(ConfigurationError, match="not an int"):
+        open_store("memory://?max_records=2.5")

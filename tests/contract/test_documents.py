@@ -60,3 +60,16 @@ async def test_document_only_session_is_a_session(store: ConversationStore) -> N
     assert await listed_ids(store) == [S]
     assert await store.delete_doc(S, "d") is True
     assert await store.info(S) is not None, "a session stays until deleted or expired"
+
+
+async def test_put_doc_if_exists_never_recreates(store: ConversationStore) -> None:
+    assert await store.put_doc(S, "agent", {"v": 1}, if_exists=True) is False
+    assert await store.info(S) is None  # nothing was created
+    assert await store.put_doc(S, "agent", {"v": 1}) is True
+    assert await store.put_doc(S, "agent", {"v": 2}, if_exists=True) is True
+    assert await store.get_doc(S, "agent") == {"v": 2}
+    assert await store.delete_doc(S, "agent") is True
+    assert await store.put_doc(S, "agent", {"v": 3}, if_exists=True) is False
+    assert await store.get_doc(S, "agent") is None
+    with pytest.raises(ValueError, match="exclude each other"):
+        await store.put_doc(S, "agent", 1, if_absent=True, if_exists=True)

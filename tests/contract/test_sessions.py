@@ -18,6 +18,7 @@ from tests.contract.helpers import (
     CLOCK_SLACK,
     S,
     all_sessions,
+    data,
 )
 from tests.fixtures.factory import StoreFactory
 
@@ -84,3 +85,65 @@ async def test_list_sessions_pages_through_everything(store: ConversationStore) 
         assert dict(info.streams) == want, info.session_id
         assert info.created_at <= info.updated_at
         assert info.expires_at is None
+
+
+async def _listed(store: ConversationStore, prefix: str, limit: int) -> list[str]:
+    found: list[str] = []
+    cursor: str | None = None
+    for _ in range(1_000):
+        page = await store.list_sessions(limit=limit, cursor=cursor, prefix=prefix)
+        assert len(page.sessions) <= limit
+        found.extend(info.session_id for info in page.sessions)
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+    raise AssertionError("list_sessions(prefix=...) never ended")
+
+
+PREFIX_IDS = [
+    "user:1:chat",
+    "user:1:chat:2",
+    "user:1:task",
+    "user:10:chat",
+    "user:2:chat",
+    "user%1:chat",
+    "user{1}:chat",
+    "user:1\u00e9:chat",
+    "user:1:\U0001f600",
+    "usr:1",
+    "user",
+    "u",
+    "x" * 120 + ":a",
+    "x" * 120 + ":b",
+    "x" * 119 + "y",
+]
+
+
+async def test_list_sessions_by_prefix(store: ConversationStore) -> None:
+    for sid in PREFIX_IDS:
+        await store.append(sid, [sid])
+    for prefix in ["user:1:", "user:1", "user", "user%", "user{", "x" * 120, "x" * 119, "u", ""]:
+        want = sorted(sid for sid in PREFIX_IDS if sid.startswith(prefix))
+        for limit in (1, 2, 100):
+            assert sorted(await _listed(store, prefix, limit)) == want, (prefix, limit)
+    assert await _listed(store, "nobody", 10) == []
+    assert await _listed(store, "user:1:chat:2:", 10) == []
+    with pytest.raises(TypeError):
+        await store.list_sessions(prefix=1)  # type: ignore[arg-type]
+
+
+async def test_delete_only_if_idle(store: ConversationStore) -> None:
+    await store.append("idle", ["old"])
+    await store.append("busy", ["old"])
+    cutoff = time.time() + 0.3  # wide margins: a slow machine may take a while per request
+    await asyncio.sleep(0.6)
+    await store.append("busy", ["written after the cutoff"])
+    assert await store.delete("busy", updated_before=cutoff) is False
+    assert data(await store.read("busy")) == ["old", "written after the cutoff"]
+    assert await store.delete("idle", updated_before=cutoff) is True
+    assert await store.info("idle") is None
+    assert await store.delete("missing", updated_before=cutoff) is False
+    with pytest.raises(TypeError):
+        await store.delete("busy", updated_before="yesterday")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        await store.delete("busy", updated_before=float("nan"))

@@ -968,7 +968,9 @@ class DynamoDBStore(ConversationStore):
 
         await self._mutate(session_id, build)
 
-    async def delete_session(self, session_id: str) -> bool:
+    async def delete_session(self, session_id: str, updated_before: float | None = None) -> bool:
+        if updated_before is not None:  # contract v2: the backend's owner implements it
+            raise NotImplementedError(f"{type(self).__name__}: delete(updated_before=) not yet")
         return bool(await self._mutate(session_id, self._delete_build(session_id, False)))
 
     def _delete_build(self, session_id: str, only_expired: bool) -> Build:
@@ -1333,6 +1335,8 @@ class DynamoDBStore(ConversationStore):
 
     async def session_page(self, query: SessionQuery) -> SessionPage:
         limit, cursor = query.limit, query.cursor
+        if query.prefix:  # contract v2: the backend's owner implements it
+            raise NotImplementedError(f"{type(self).__name__}: list_sessions(prefix=) not yet")
         if cursor is not None and (not isinstance(cursor, str) or not cursor.startswith("M")):
             raise ValueError(f"not a DynamoDBStore cursor: {cursor!r}")
         start = None if cursor is None else _key(cursor)

@@ -553,7 +553,9 @@ class RedisStore(ConversationStore):
     async def clear_log(self, session_id: str, stream: str) -> None:
         await self._session_call("clear", session_id, stream, [self._ttl_ms, session_id, stream])
 
-    async def delete_session(self, session_id: str) -> bool:
+    async def delete_session(self, session_id: str, updated_before: float | None = None) -> bool:
+        if updated_before is not None:  # contract v2: the backend's owner implements it
+            raise NotImplementedError(f"{type(self).__name__}: delete(updated_before=) not yet")
         # On a cluster the index entry stays until listing or purge_expired drops it: removing
         # it here could race with a writer re-creating the session.
         _, existed = await self._session_call("delete", session_id, None, ["0", session_id])
@@ -596,6 +598,8 @@ class RedisStore(ConversationStore):
 
     async def session_page(self, query: SessionQuery) -> SessionPage:
         limit, cursor = query.limit, query.cursor
+        if query.prefix:  # contract v2: the backend's owner implements it
+            raise NotImplementedError(f"{type(self).__name__}: list_sessions(prefix=) not yet")
         conn = await self._conn()
         if conn.cluster:
             return await self._list_cluster(conn, limit, cursor)

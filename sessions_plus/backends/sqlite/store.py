@@ -546,7 +546,10 @@ class SQLiteStore(ConversationStore):
 
         await self._call(lambda: self._write_tx(op))
 
-    async def delete_session(self, session_id: str) -> bool:
+    async def delete_session(self, session_id: str, updated_before: float | None = None) -> bool:
+        if updated_before is not None:  # contract v2: the backend's owner implements it
+            raise NotImplementedError(f"{type(self).__name__}: delete(updated_before=) not yet")
+
         def op(conn: sqlite3.Connection, now: float) -> bool:
             row = conn.execute(self._sql.session_row, (session_id,)).fetchone()
             if row is None:
@@ -621,6 +624,8 @@ class SQLiteStore(ConversationStore):
 
     async def session_page(self, query: SessionQuery) -> SessionPage:
         limit, cursor = query.limit, query.cursor
+        if query.prefix:  # contract v2: the backend's owner implements it
+            raise NotImplementedError(f"{type(self).__name__}: list_sessions(prefix=) not yet")
 
         def op(conn: sqlite3.Connection, now: float) -> SessionPage:
             rows = conn.execute(self._sql.list_sessions, (cursor or "", now, limit + 1))
