@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
+from ..closing import SyncClosing
 from ..errors import ConfigurationError, missing_dependency
 from ..loops import DEFAULT_TIMEOUT
 from ..store import ConversationStore
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("sessions_plus.strands")
 
 
-class StoreSessionManager(RepositorySessionManager):
+class StoreSessionManager(RepositorySessionManager, SyncClosing):
     """Persist Strands agents, Swarms and Graphs in any sessions-plus store.
 
     Use as ``Agent(session_manager=...)``, ``Swarm(..., session_manager=...)`` or
@@ -113,17 +113,6 @@ class StoreSessionManager(RepositorySessionManager):
         """Stop the repository's loop (and close the store if handed over), if made here."""
         if self._made is not None:
             self._made.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def delete_session(self) -> None:
         """Delete this session with everything in it."""

@@ -19,9 +19,9 @@ import copy
 import threading
 from collections.abc import Coroutine
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..closing import SyncClosing
 from ..errors import missing_dependency
 from ..loops import DEFAULT_TIMEOUT, BackgroundLoop
 from ..records import Record
@@ -129,7 +129,7 @@ def message_payload(session_message: SessionMessage) -> dict[str, Any]:
     return payload
 
 
-class StoreSessionRepository(SessionRepository):
+class StoreSessionRepository(SessionRepository, SyncClosing):
     """A complete Strands ``SessionRepository`` (plus ``delete_session``) over any store.
 
     Strands calls repositories synchronously, from inside running event loops; async store
@@ -194,17 +194,6 @@ class StoreSessionRepository(SessionRepository):
         """Close the store if it was handed over, and stop the background loop. Idempotent."""
         if self._owns_loop:
             self._loop.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def stream_of(self, agent_id: str) -> str:
         """The stream holding ``agent_id``'s messages in this repository's layout."""

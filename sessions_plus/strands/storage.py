@@ -14,9 +14,9 @@ import base64
 import builtins
 import re
 from collections.abc import Coroutine
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
+from ..closing import SyncClosing
 from ..errors import InvalidNameError, missing_dependency
 from ..loops import DEFAULT_TIMEOUT, BackgroundLoop
 from ..store import ConversationStore
@@ -56,7 +56,7 @@ def _normalize_prefix(prefix: str) -> str:
     return normalized
 
 
-class StoreStorage:
+class StoreStorage(SyncClosing):
     """``strands.storage.Storage`` (write/read/delete/list of bytes) over any store.
 
     ``namespace`` prefixes every store session this storage uses (``<namespace>:...``), so one
@@ -117,17 +117,6 @@ class StoreStorage:
             await asyncio.to_thread(self._loop.close)
         elif self._close_store:
             await self.store.aclose()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _locate(self, key: str) -> tuple[str, str]:
         """(store session id, document name) of a normalized key."""
