@@ -14,6 +14,7 @@ from .codec import JsonCodec
 from .errors import (
     ConfigurationError,
     ConflictError,
+    ConversionError,
     CorruptRecordError,
     InvalidItemError,
     InvalidNameError,
@@ -70,6 +71,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ConversationStore",
+    "ConversionError",
     "CorruptRecordError",
     "DynamoDBStore",
     "EncryptedStore",

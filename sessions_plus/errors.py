@@ -54,6 +54,26 @@ class CorruptRecordError(SessionsPlusError):
         self.seq = seq
 
 
+class ConversionError(SessionsPlusError, ValueError):
+    """A stored record could not be converted to another SDK's shape: it does not match its
+    ``format`` (or no converter knows that format). Names the record's ``seq``, ``format`` and
+    ``session_id`` where known. Raised under ``on_corrupt="raise"``; otherwise the record is
+    shown as a documented text note instead."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        format: str | None = None,
+        seq: int | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.format = format
+        self.seq = seq
+        self.session_id = session_id
+
+
 class ConflictError(SessionsPlusError):
     """A conditional write found the session in another state than the caller expected,
     or concurrent writers kept conflicting past the retry budget. Nothing was written."""

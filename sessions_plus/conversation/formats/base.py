@@ -1,0 +1,83 @@
+"""What a format module provides: the :class:`Format` record every converter fills in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ...errors import ConversionError
+from ..model import Message, Role, ToolCallPart
+
+
+class ToNeutral(Protocol):
+    """Convert one stored item of a format into a neutral message (raise ConversionError)."""
+
+    def __call__(
+        self,
+        data: Any,
+        *,
+        seq: int | None = None,
+        author: str | None = None,
+        created_at: float | None = None,
+    ) -> Message: ...
+
+
+def _no_handoff(call: ToolCallPart) -> str | None:
+    return None
+
+
+def _any_call(call: ToolCallPart) -> bool:
+    return True
+
+
+def _same(item: Any) -> Any:
+    return item
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """One stored item shape (the record ``format`` header) and its pair of converters.
+
+    * ``to_neutral(data, seq=, author=, created_at=)``: one record's data to a
+      :class:`~sessions_plus.conversation.model.Message`; raises :class:`ConversionError` for
+      data that does not match the format. Anything of the format it does not understand
+      becomes an :class:`OpaquePart`, never an error.
+    * ``from_neutral(message)``: a message to zero or more items of this format. For a message
+      converted from this same format it returns exactly the original item (equal JSON value);
+      for others it writes what this format can express and text notes for the rest, never
+      raising for a valid message.
+    * ``role_of(item)``: an item's role (None when unknown), cheap.
+    * ``merge(a, b)``: for formats whose roles must alternate (first turn ``user``), the item
+      holding two consecutive same-role items; None for formats that take any order.
+    * ``handoff_target(call)``: the agent a tool call of this format hands off to, if it is a
+      handoff (OpenAI ``transfer_to_<agent>``, Strands ``handoff_to_agent``).
+    * ``native_call_ok(call)``: whether a foreign tool call can be written natively here.
+    * ``export(item)``: the item as handed out by ``export_conversation``.
+    * ``alias``: the short name ``export_conversation(as_=...)`` accepts.
+    """
+
+    name: str
+    alias: str
+    to_neutral: ToNeutral
+    from_neutral: Callable[[Message], list[Any]]
+    role_of: Callable[[Any], Role | None]
+    merge: Callable[[Any, Any], Any] | None = None
+    handoff_target: Callable[[ToolCallPart], str | None] = _no_handoff
+    native_call_ok: Callable[[ToolCallPart], bool] = _any_call
+    export: Callable[[Any], Any] = _same
+
+    @property
+    def alternating(self) -> bool:
+        """True if roles must alternate, starting with the user."""
+        return self.merge is not None
+
+
+def invalid(format: str, reason: str) -> ConversionError:
+    """The error a ``to_neutral`` raises for data that does not match its format."""
+    return ConversionError(f"not a valid {format} item: {reason}", format=format)
+
+
+def rest(mapping: dict[str, Any], *taken: str) -> dict[str, Any]:
+    """The entries of ``mapping`` other than ``taken`` (the format's own leftover fields)."""
+    return {key: value for key, value in mapping.items() if key not in taken}

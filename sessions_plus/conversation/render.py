@@ -1,0 +1,424 @@
+"""A shared conversation as one SDK sees it: pure functions over stored records.
+
+:func:`render` turns records (``seq``, ``data``, ``format``, ``author``) of any formats into the
+items one target format takes, obeying its provider's rules:
+
+* Records of the target's own format pass through exactly as stored (``native=True``).
+* Records of other formats are converted through the neutral model:
+
+  - reasoning of another provider is not sent (it stays stored, for its own SDK);
+  - another SDK's tool calls become one text note each, with the result folded in
+    (``foreign_tools="text"``, the default), or native call/result pairs
+    (``foreign_tools="native"``); a call is only written natively together with its result,
+    and only when nothing but other tool calls and results stands between the two, so every
+    native call is answered at once (as Bedrock, Responses and Chat Completions require);
+    calls without such a result and results without their call become text notes;
+  - handoffs (``transfer_to_<agent>``, Strands ``handoff_to_agent``) become text notes;
+  - an item with no neutral form becomes a text note naming its type (logged once per type);
+  - with ``label_authors=True`` another agent's assistant text is prefixed ``[author]``;
+  - a record that cannot be converted raises :class:`ConversionError` under
+    ``on_corrupt="raise"``, else becomes a text note.
+* For targets whose roles must alternate (Strands/Bedrock), each run of consecutive same-role
+  items is merged into one (never dropped) when at least one of them was converted, and a
+  converted conversation that would open with the assistant gets a ``[conversation start]``
+  user turn.
+
+Each :class:`RenderedItem` says which records (``seqs``) it came from.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Protocol
+
+from ..errors import ConfigurationError, ConversionError
+from .formats import Format, find_format, get_format
+from .model import (
+    Message,
+    OpaquePart,
+    Part,
+    ReasoningPart,
+    Role,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+from .notes import (
+    CONVERSATION_START,
+    DEFAULT_NOTE_CHARS,
+    corrupt_note,
+    handoff_note,
+    label,
+    orphan_result_note,
+    tool_note,
+)
+
+logger = logging.getLogger("sessions_plus.conversation")
+
+ForeignTools = Literal["text", "native"]
+OnCorrupt = Literal["raise", "note"]
+
+
+class RecordLike(Protocol):
+    """What rendering reads of a record (a :class:`sessions_plus.Record` fits)."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def data(self) -> Any: ...
+
+    @property
+    def format(self) -> str | None: ...
+
+    @property
+    def author(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    """How another SDK's records are shown (see the module docstring for each rule).
+
+    ``author`` is the reader: records by other authors count as another agent's for
+    ``label_authors``. ``note_chars`` bounds each tool input and result quoted in a note.
+    """
+
+    foreign_tools: ForeignTools = "text"
+    label_authors: bool = False
+    author: str | None = None
+    on_corrupt: OnCorrupt = "raise"
+    note_chars: int = DEFAULT_NOTE_CHARS
+
+    def __post_init__(self) -> None:
+        if self.foreign_tools not in ("text", "native"):
+            raise ConfigurationError(
+                f"foreign_tools must be 'text' or 'native', not {self.foreign_tools!r}"
+            )
+        if self.on_corrupt not in ("raise", "note"):
+            raise ConfigurationError(
+                f"on_corrupt must be 'raise' or 'note', not {self.on_corrupt!r}"
+            )
+        if isinstance(self.note_chars, bool) or not isinstance(self.note_chars, int):
+            raise ConfigurationError("note_chars must be an int")
+        if self.note_chars < 1:
+            raise ConfigurationError("note_chars must be at least 1")
+
+
+DEFAULT_OPTIONS = RenderOptions()
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedItem:
+    """One item of the target format and the seqs of the records it came from.
+
+    ``native`` means ``item`` is exactly one stored record's data (the target's own format);
+    ``seqs`` is empty for the ``[conversation start]`` turn, which no record holds.
+    """
+
+    item: Any
+    seqs: tuple[int, ...]
+    native: bool = False
+
+
+@dataclass(slots=True)
+class Unit:
+    """One record prepared for rendering: its data as stored, or its converted message."""
+
+    seq: int
+    native: bool
+    data: Any
+    message: Message | None
+    safe: bool
+    """Rendering may start at this record: no tool call before it pairs with a result at or
+    after it (see :func:`render_units`)."""
+
+
+def render(
+    records: Iterable[RecordLike],
+    target: str | Format,
+    options: RenderOptions = DEFAULT_OPTIONS,
+    *,
+    at_start: bool = True,
+    session_id: str | None = None,
+) -> list[RenderedItem]:
+    """The records (chronological) as items of ``target``, by the rules in the module docstring.
+
+    ``at_start`` says the records begin the conversation (the ``[conversation start]`` rule
+    applies only then); ``session_id`` is named in errors.
+    """
+    fmt = get_format(target)
+    units = [to_unit(record, fmt, options, session_id) for record in records]
+    return render_units(units, fmt, options, at_start=at_start)[0]
+
+
+def to_unit(
+    record: RecordLike, target: Format, options: RenderOptions, session_id: str | None = None
+) -> Unit:
+    """Prepare one record: pass through, or convert (neighbour-independent rules only)."""
+    seq, author, fmt_name = record.seq, record.author, record.format
+    labelled = options.label_authors and author is not None and author != options.author
+    if fmt_name == target.name and not labelled:
+        return Unit(seq, True, record.data, None, True)
+    created_at = getattr(record, "created_at", None)
+    source = find_format(fmt_name)
+    try:
+        if source is None:
+            raise ConversionError(f"no converter for format {fmt_name!r}", format=fmt_name)
+        message = source.to_neutral(record.data, seq=seq, author=author, created_at=created_at)
+    except ConversionError as exc:
+        if options.on_corrupt == "raise":
+            where = "" if session_id is None else f" of session {session_id!r}"
+            raise ConversionError(
+                f"record seq={seq}{where} cannot be converted: {exc}",
+                format=fmt_name,
+                seq=seq,
+                session_id=session_id,
+            ) from None
+        logger.warning(
+            "record seq=%d (%s) cannot be converted; shown as a note: %s", seq, fmt_name, exc
+        )
+        note = TextPart(corrupt_note(seq, fmt_name, "it does not match its format"))
+        message = Message("assistant", (note,), None, author, seq, created_at)
+        return Unit(seq, False, None, message, True)
+    if labelled and author is not None and message.role == "assistant":
+        message = _label(message, author)
+    if message.format == target.name:
+        if message.role != "assistant" or not _has_text(message):  # nothing to label
+            return Unit(seq, True, record.data, None, True)
+        return Unit(seq, False, None, message, True)
+    if any(type(part) is ReasoningPart for part in message.parts):
+        parts = tuple(part for part in message.parts if type(part) is not ReasoningPart)
+        message = replace(message, parts=parts)
+    barrier = _is_barrier(message)
+    safe = barrier and not any(type(part) is ToolResultPart for part in message.parts)
+    return Unit(seq, False, None, message, safe)
+
+
+def _label(message: Message, author: str) -> Message:
+    parts = list(message.parts)
+    for index, part in enumerate(parts):
+        if type(part) is TextPart:
+            parts[index] = replace(part, text=label(author, part.text))
+            return replace(message, parts=tuple(parts))
+    return message
+
+
+def _has_text(message: Message) -> bool:
+    return any(type(part) is TextPart for part in message.parts)
+
+
+def _is_barrier(message: Message) -> bool:
+    """True if the message shows anything besides tool traffic (so no call/result pair of
+    another SDK may straddle it)."""
+    for part in message.parts:
+        kind = type(part)
+        if kind is ToolCallPart or kind is ToolResultPart:
+            continue
+        if kind is OpaquePart and not part.visible:  # type: ignore[union-attr]
+            continue
+        return True
+    return False
+
+
+def render_units(
+    units: Sequence[Unit], target: Format, options: RenderOptions, *, at_start: bool
+) -> tuple[list[RenderedItem], list[Role | None]]:
+    """Render prepared units; also return each item's role (for alternating targets)."""
+    rewritten = _pair_tools(units, target, options)
+    items: list[RenderedItem] = []
+    for unit, message in zip(units, rewritten, strict=True):
+        if message is None:
+            items.append(RenderedItem(unit.data, (unit.seq,), True))
+            continue
+        seqs = (unit.seq,)
+        items.extend(RenderedItem(item, seqs) for item in target.from_neutral(message))
+    if target.merge is None:
+        return items, [None] * len(items)
+    # The opening turn, if one is needed, is dated like the first converted record.
+    opened = next((u.message.created_at for u in units if u.message is not None), None)
+    return _alternate(items, target, at_start, opened)
+
+
+def _pair_tools(
+    units: Sequence[Unit], target: Format, options: RenderOptions
+) -> list[Message | None]:
+    """Each unit's message with another SDK's tool calls, results and handoffs rewritten."""
+    # Pass 1: pair each foreign result with the latest same-id call before it, if only tool
+    # traffic stands between them.
+    pending: dict[str, tuple[int, int]] = {}
+    result_of: dict[tuple[int, int], tuple[int, int]] = {}
+    for i, unit in enumerate(units):
+        message = unit.message
+        if message is None or message.format == target.name:
+            pending.clear()
+            continue
+        for j, part in enumerate(message.parts):
+            if type(part) is ToolResultPart:
+                call = pending.pop(part.call_id, None)
+                if call is not None:
+                    result_of[call] = (i, j)
+        if _is_barrier(message):
+            pending.clear()
+        for j, part in enumerate(message.parts):
+            if type(part) is ToolCallPart:
+                pending[part.call_id] = (i, j)
+    # Pass 2: rewrite.
+    native = options.foreign_tools == "native"
+    kept: set[tuple[int, int]] = set()
+    folded: set[tuple[int, int]] = set()
+    out: list[Message | None] = []
+    for i, unit in enumerate(units):
+        message = unit.message
+        if message is None:
+            out.append(None)
+            continue
+        if message.format == target.name or not any(
+            isinstance(part, ToolCallPart | ToolResultPart) for part in message.parts
+        ):
+            out.append(message)
+            continue
+        source = find_format(message.format)
+        author = message.author
+        parts: list[Part] = []
+        for j, part in enumerate(message.parts):
+            if isinstance(part, ToolCallPart):
+                where = result_of.get((i, j))
+                result = None if where is None else _result_at(units, where)
+                handoff = None if source is None else source.handoff_target(part)
+                if handoff is not None:
+                    parts.append(TextPart(handoff_note(author, handoff)))
+                elif native and result is not None and target.native_call_ok(part):
+                    parts.append(part)
+                    assert where is not None
+                    kept.add(where)
+                    continue
+                else:
+                    parts.append(TextPart(tool_note(author, part, result, options.note_chars)))
+                if where is not None:
+                    folded.add(where)
+            elif isinstance(part, ToolResultPart):
+                if (i, j) in kept:
+                    parts.append(part)
+                elif (i, j) not in folded:
+                    parts.append(TextPart(orphan_result_note(part, options.note_chars)))
+            else:
+                parts.append(part)
+        role = message.role
+        if role == "tool" and not any(isinstance(part, ToolResultPart) for part in parts):
+            role = "assistant"  # notes about another agent's tools are the assistant's side
+        out.append(replace(message, role=role, parts=tuple(parts)))
+    return out
+
+
+def _result_at(units: Sequence[Unit], where: tuple[int, int]) -> ToolResultPart:
+    message = units[where[0]].message
+    assert message is not None
+    part = message.parts[where[1]]
+    assert isinstance(part, ToolResultPart)
+    return part
+
+
+def _alternate(
+    items: list[RenderedItem], target: Format, at_start: bool, opened: float | None
+) -> tuple[list[RenderedItem], list[Role | None]]:
+    """Merge each run of same-role items into one, unless the whole run is stored items
+    (the target's own records stay as they are); open a converted history with the user."""
+    merge = target.merge
+    assert merge is not None
+    out: list[RenderedItem] = []
+    roles: list[Role | None] = []
+    run: list[RenderedItem] = []
+    run_role: Role | None = None
+
+    def flush() -> None:
+        if len(run) > 1 and not all(item.native for item in run):
+            merged, seqs = run[0].item, list(run[0].seqs)
+            for item in run[1:]:
+                merged = merge(merged, item.item)
+                seqs.extend(s for s in item.seqs if s not in seqs)
+            out.append(RenderedItem(merged, tuple(seqs)))
+            roles.append(run_role)
+        else:
+            out.extend(run)
+            roles.extend([run_role] * len(run))
+        run.clear()
+
+    for item in items:
+        role = target.role_of(item.item)
+        if run and (role is None or role != run_role):
+            flush()
+        run.append(item)
+        run_role = role
+    flush()
+    if at_start and out and not out[0].native and roles[0] != "user":
+        start = Message("user", (TextPart(CONVERSATION_START),), created_at=opened)
+        opening = target.from_neutral(start)
+        out[:0] = [RenderedItem(item, ()) for item in opening]
+        roles[:0] = [target.role_of(item) for item in opening]
+    return out, roles
+
+
+def stable_start(roles: Sequence[Role | None], target: Format) -> int:
+    """Index of the first rendered item that more records before the window cannot change.
+
+    Rendering that starts at a safe unit gets every item right except, for alternating
+    targets, the first run of same-role items (earlier records may merge into it): the first
+    role change ends it.
+    """
+    if target.merge is None:
+        return 0
+    for index in range(1, len(roles)):
+        if roles[index] is None or roles[index] != roles[index - 1]:
+            return index
+    return len(roles)
+
+
+def to_neutral_record(
+    record: RecordLike, *, on_corrupt: OnCorrupt = "raise", session_id: str | None = None
+) -> Message:
+    """One record as a neutral message (a note message for a bad record under ``"note"``)."""
+    source = find_format(record.format)
+    created_at = getattr(record, "created_at", None)
+    try:
+        if source is None:
+            raise ConversionError(f"no converter for format {record.format!r}")
+        return source.to_neutral(
+            record.data, seq=record.seq, author=record.author, created_at=created_at
+        )
+    except ConversionError as exc:
+        if on_corrupt == "raise":
+            raise ConversionError(
+                f"record seq={record.seq} cannot be converted: {exc}",
+                format=record.format,
+                seq=record.seq,
+                session_id=session_id,
+            ) from None
+        note = TextPart(corrupt_note(record.seq, record.format, "it does not match its format"))
+        return Message("assistant", (note,), None, record.author, record.seq, created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class _Loose:
+    seq: int
+    data: Any
+    format: str | None
+    author: str | None
+
+
+def convert_items(
+    items: Iterable[Any],
+    source: str | Format,
+    target: str | Format,
+    options: RenderOptions = DEFAULT_OPTIONS,
+    *,
+    author: str | None = None,
+) -> list[Any]:
+    """A whole conversation of ``source`` items (written by ``author``) as ``target`` items.
+
+    The same rules as :func:`render` (the items are numbered from 1, as records would be).
+    """
+    name = get_format(source).name
+    records = [_Loose(index, item, name, author) for index, item in enumerate(items, 1)]
+    return [rendered.item for rendered in render(records, target, options)]
