@@ -4,9 +4,11 @@ Every format module converts its SDK's stored items to these frozen dataclasses 
 neutral fields carry what means the same in every SDK (text, images, tool calls and results,
 reasoning); what has no neutral meaning is kept so the source format reads back exactly:
 
-* ``extra`` on a part or message holds the source format's own fields (ids, statuses,
-  annotations, the spelling of a field). Only the converter of ``Message.format`` reads it; every
-  other format ignores it. Treat it as read-only.
+* ``extra`` on a part or message is the source format's own object it was converted from (the
+  stored item, block or record): converting back to that format overlays the neutral fields on
+  it, so ids, statuses, annotations and spellings no neutral field holds read back as they were.
+  Only the converter of ``Message.format`` reads it; every other format ignores it, and so does
+  ``==`` (two messages are equal when they mean the same). Treat it as read-only.
 * :class:`OpaquePart` holds a whole item or block that has no neutral form (a web search call,
   a cache point, audio ...), verbatim, tagged with the format it came from.
 """
@@ -14,7 +16,7 @@ reasoning); what has no neutral meaning is kept so the source format reads back 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 Role = Literal["user", "assistant", "system", "tool"]
@@ -56,7 +58,7 @@ class TextPart:
     """Plain text (a message's text, a refusal, a text note, a text tool result)."""
 
     text: str
-    extra: Mapping[str, Any] = EMPTY
+    extra: Mapping[str, Any] = field(default=EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,7 @@ class ImagePart:
     media_type: str | None
     data: bytes | None = None
     url: str | None = None
-    extra: Mapping[str, Any] = EMPTY
+    extra: Mapping[str, Any] = field(default=EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,7 @@ class FilePart:
     data: bytes | None = None
     url: str | None = None
     name: str | None = None
-    extra: Mapping[str, Any] = EMPTY
+    extra: Mapping[str, Any] = field(default=EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,7 @@ class JsonPart:
     """A JSON value returned by a tool (Strands ``{"json": ...}`` tool-result content)."""
 
     value: Any
-    extra: Mapping[str, Any] = EMPTY
+    extra: Mapping[str, Any] = field(default=EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,7 @@ class ToolCallPart:
     call_id: str
     name: str
     input: Any
-    extra: Mapping[str, Any] = EMPTY
+    extra: Mapping[str, Any] = field(default=EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,7 @@ class ToolResultPart:
     call_id: str
     content: tuple[ResultContent, ...]
     status: ToolStatus = "success"
-    extra: Mapping[str, Any] = EMPTY
+    extra: Mapping[str, Any] = field(default=EMPTY, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +138,7 @@ class ReasoningPart:
     text: str
     signature: str | None = None
     redacted: bytes | None = None
-    extra: Mapping[str, Any] = EMPTY
+    extra: Mapping[str, Any] = field(default=EMPTY, compare=False)
 
 
 Part: TypeAlias = (
@@ -171,7 +173,7 @@ class Message:
     author: str | None = None
     seq: int | None = None
     created_at: float | None = None
-    extra: Mapping[str, Any] = EMPTY
+    extra: Mapping[str, Any] = field(default=EMPTY, compare=False)
 
     def text(self) -> str:
         """The message's text parts joined by newlines (a convenience for people and tests)."""

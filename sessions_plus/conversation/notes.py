@@ -76,11 +76,14 @@ def clip(text: str, limit: int = DEFAULT_NOTE_CHARS) -> str:
     return f"{text[:limit]}... [{len(text) - limit} more characters]"
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=repr).encode
+
+
 def dumps(value: Any) -> str:
     """Readable JSON for a note (anything not JSON shown by ``repr``)."""
     try:
-        return json.dumps(value, ensure_ascii=False, default=repr)
-    except (TypeError, ValueError):
+        return _ENCODE(value)
+    except (TypeError, ValueError, RecursionError):
         return repr(value)
 
 

@@ -37,8 +37,9 @@ MIN_PAGE = 16
 
 def first_page(limit: int) -> int:
     """Records read by the first page of a latest-``limit`` read: enough for one round trip in
-    the usual case (converted records expand to more items, or merge into fewer)."""
-    return max(MIN_PAGE, limit + limit // 2 + 2)
+    the usual case (converted records expand to more items, or merge into fewer). Records are
+    converted only as far back as needed."""
+    return max(MIN_PAGE, limit + max(4, limit // 4))
 
 
 async def read_items(
@@ -53,40 +54,51 @@ async def read_items(
     """The conversation as ``target`` items: all of them, or the latest ``limit`` in order.
 
     The latest ``limit`` items are exactly the last ``limit`` of the whole rendered
-    conversation. Records are read backwards in growing pages until those items are settled:
-    more than ``limit`` items rendered from a record no tool call before it can pair with
-    (see :func:`render_units`), the first of them dropped for alternating targets until a
-    role change. A conversation whose every recent record is foreign tool traffic reads
-    further back, up to its start.
+    conversation. Records are read backwards in growing pages and converted newest first
+    until those items are settled: ``limit`` items rendered from a record no tool call before
+    it can pair with (see :class:`~.render.Unit`), after the first run of same-role items for
+    alternating targets (earlier records may merge into it). A conversation whose every recent
+    record is another SDK's tool traffic reads further back, up to its start.
     """
     fmt = get_format(target)
     if limit is None:
-        records = await store.read(session_id, stream=stream)
-        whole = [to_unit(record, fmt, options, session_id) for record in records]
+        everything = await store.read(session_id, stream=stream)
+        whole = [to_unit(record, fmt, options, session_id) for record in everything]
         return render_units(whole, fmt, options, at_start=True)[0]
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise TypeError(f"limit must be an int or None, not {type(limit).__name__}")
     if limit <= 0:
         return []
-    units: list[Unit] = []
+    records: list[Record] = []  # the records read so far, chronological
+    converted: list[Unit] = []  # the latest of them, converted, newest first
     before: int | None = None
     page = first_page(limit)
+    at_start = False
+    expected = 0  # items the converted records should give (a cheap guess)
+    attempt = limit + 1  # render once the guess reaches this
     complete = store.on_corrupt == "raise"  # then a short page means nothing is older
     while True:
-        records = await store.read(session_id, stream=stream, before=before, limit=page)
-        at_start = not records or records[0].seq == 1 or (complete and len(records) < page)
-        units[:0] = [to_unit(record, fmt, options, session_id) for record in records]
-        if at_start:
-            items = render_units(units, fmt, options, at_start=True)[0]
-            return items[-limit:]
-        start = next((index for index, unit in enumerate(units) if unit.safe), None)
-        if start is not None:
-            items, roles = render_units(units[start:], fmt, options, at_start=False)
-            settled = stable_start(roles, fmt)
-            if len(items) - settled >= limit:
+        if len(converted) == len(records):
+            if at_start:
+                units = converted[::-1]
+                return render_units(units, fmt, options, at_start=True)[0][-limit:]
+            older = await store.read(session_id, stream=stream, before=before, limit=page)
+            at_start = not older or older[0].seq == 1 or (complete and len(older) < page)
+            if older:
+                records[:0] = older
+                before = older[0].seq
+            page *= 2
+            continue
+        unit = to_unit(records[-len(converted) - 1], fmt, options, session_id)
+        converted.append(unit)
+        expected += 1 if unit.native or unit.barrier or unit.calls else 0
+        if unit.safe and expected >= attempt:
+            units = converted[::-1]
+            items, roles = render_units(units, fmt, options, at_start=False)
+            settled = len(items) - stable_start(roles, fmt)
+            if settled >= limit:
                 return items[-limit:]
-        before = records[0].seq
-        page *= 2
+            attempt = expected + limit - settled
 
 
 def note_policy(store: ConversationStore) -> OnCorrupt:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from ..errors import ConfigurationError, ConversionError
 from .formats import Format, find_format, get_format
@@ -109,12 +109,12 @@ class RenderOptions:
 DEFAULT_OPTIONS = RenderOptions()
 
 
-@dataclass(frozen=True, slots=True)
-class RenderedItem:
+class RenderedItem(NamedTuple):
     """One item of the target format and the seqs of the records it came from.
 
     ``native`` means ``item`` is exactly one stored record's data (the target's own format);
-    ``seqs`` is empty for the ``[conversation start]`` turn, which no record holds.
+    ``seqs`` is empty for the ``[conversation start]`` turn, which no record holds. (A named
+    tuple: rendering makes one per item on every read.)
     """
 
     item: Any
@@ -133,6 +133,13 @@ class Unit:
     safe: bool
     """Rendering may start at this record: no tool call before it pairs with a result at or
     after it (see :func:`render_units`)."""
+    barrier: bool = True
+    """It shows something besides another SDK's tool traffic, so no call/result pair of
+    another SDK may straddle it."""
+    tools: bool = False
+    """It holds another SDK's tool calls or results."""
+    calls: bool = False
+    """It holds another SDK's tool calls."""
 
 
 def render(
@@ -188,12 +195,35 @@ def to_unit(
         if message.role != "assistant" or not _has_text(message):  # nothing to label
             return Unit(seq, True, record.data, None, True)
         return Unit(seq, False, None, message, True)
-    if any(type(part) is ReasoningPart for part in message.parts):
-        parts = tuple(part for part in message.parts if type(part) is not ReasoningPart)
-        message = replace(message, parts=parts)
-    barrier = _is_barrier(message)
-    safe = barrier and not any(type(part) is ToolResultPart for part in message.parts)
-    return Unit(seq, False, None, message, safe)
+    parts = message.parts
+    reasoning = calls = results = barrier = False
+    for part in parts:
+        kind = type(part)
+        if kind is ToolCallPart:
+            calls = True
+        elif kind is ToolResultPart:
+            results = True
+        elif kind is ReasoningPart:
+            reasoning = True
+        elif kind is not OpaquePart or part.visible:  # type: ignore[union-attr]
+            barrier = True
+    if reasoning:  # another provider's reasoning is not sent
+        message = _with(message, tuple([p for p in parts if type(p) is not ReasoningPart]))
+    safe = barrier and not results
+    return Unit(seq, False, None, message, safe, barrier, calls or results, calls)
+
+
+def _with(message: Message, parts: tuple[Part, ...], role: Role | None = None) -> Message:
+    """``message`` with other parts (and role): ``dataclasses.replace``, without its cost."""
+    return Message(
+        message.role if role is None else role,
+        parts,
+        message.format,
+        message.author,
+        message.seq,
+        message.created_at,
+        message.extra,
+    )
 
 
 def _label(message: Message, author: str) -> Message:
@@ -201,25 +231,12 @@ def _label(message: Message, author: str) -> Message:
     for index, part in enumerate(parts):
         if type(part) is TextPart:
             parts[index] = replace(part, text=label(author, part.text))
-            return replace(message, parts=tuple(parts))
+            return _with(message, tuple(parts))
     return message
 
 
 def _has_text(message: Message) -> bool:
     return any(type(part) is TextPart for part in message.parts)
-
-
-def _is_barrier(message: Message) -> bool:
-    """True if the message shows anything besides tool traffic (so no call/result pair of
-    another SDK may straddle it)."""
-    for part in message.parts:
-        kind = type(part)
-        if kind is ToolCallPart or kind is ToolResultPart:
-            continue
-        if kind is OpaquePart and not part.visible:  # type: ignore[union-attr]
-            continue
-        return True
-    return False
 
 
 def render_units(
@@ -245,25 +262,28 @@ def _pair_tools(
     units: Sequence[Unit], target: Format, options: RenderOptions
 ) -> list[Message | None]:
     """Each unit's message with another SDK's tool calls, results and handoffs rewritten."""
+    name = target.name
     # Pass 1: pair each foreign result with the latest same-id call before it, if only tool
     # traffic stands between them.
     pending: dict[str, tuple[int, int]] = {}
     result_of: dict[tuple[int, int], tuple[int, int]] = {}
     for i, unit in enumerate(units):
         message = unit.message
-        if message is None or message.format == target.name:
+        if message is None or message.format == name:
             pending.clear()
             continue
-        for j, part in enumerate(message.parts):
-            if type(part) is ToolResultPart:
-                call = pending.pop(part.call_id, None)
-                if call is not None:
-                    result_of[call] = (i, j)
-        if _is_barrier(message):
+        if unit.tools:
+            for j, part in enumerate(message.parts):
+                if type(part) is ToolResultPart:
+                    call = pending.pop(part.call_id, None)
+                    if call is not None:
+                        result_of[call] = (i, j)
+        if unit.barrier:
             pending.clear()
-        for j, part in enumerate(message.parts):
-            if type(part) is ToolCallPart:
-                pending[part.call_id] = (i, j)
+        if unit.tools:
+            for j, part in enumerate(message.parts):
+                if type(part) is ToolCallPart:
+                    pending[part.call_id] = (i, j)
     # Pass 2: rewrite.
     native = options.foreign_tools == "native"
     kept: set[tuple[int, int]] = set()
@@ -271,19 +291,17 @@ def _pair_tools(
     out: list[Message | None] = []
     for i, unit in enumerate(units):
         message = unit.message
-        if message is None:
-            out.append(None)
-            continue
-        if message.format == target.name or not any(
-            isinstance(part, ToolCallPart | ToolResultPart) for part in message.parts
-        ):
+        if message is None or not unit.tools:
             out.append(message)
             continue
         source = find_format(message.format)
         author = message.author
         parts: list[Part] = []
+        results = False
         for j, part in enumerate(message.parts):
-            if isinstance(part, ToolCallPart):
+            kind = type(part)
+            if kind is ToolCallPart:
+                assert isinstance(part, ToolCallPart)
                 where = result_of.get((i, j))
                 result = None if where is None else _result_at(units, where)
                 handoff = None if source is None else source.handoff_target(part)
@@ -298,17 +316,18 @@ def _pair_tools(
                     parts.append(TextPart(tool_note(author, part, result, options.note_chars)))
                 if where is not None:
                     folded.add(where)
-            elif isinstance(part, ToolResultPart):
+            elif kind is ToolResultPart:
+                assert isinstance(part, ToolResultPart)
                 if (i, j) in kept:
                     parts.append(part)
+                    results = True
                 elif (i, j) not in folded:
                     parts.append(TextPart(orphan_result_note(part, options.note_chars)))
             else:
                 parts.append(part)
-        role = message.role
-        if role == "tool" and not any(isinstance(part, ToolResultPart) for part in parts):
-            role = "assistant"  # notes about another agent's tools are the assistant's side
-        out.append(replace(message, role=role, parts=tuple(parts)))
+        # Notes about another agent's tools are the assistant's side of the conversation.
+        role: Role = "assistant" if message.role == "tool" and not results else message.role
+        out.append(_with(message, tuple(parts), role))
     return out
 
 

@@ -24,12 +24,10 @@ hold and opaque parts become text notes.
 from __future__ import annotations
 
 import json
-from types import MappingProxyType
 from typing import Any
 
 from ..media import data_url, media_type_of_data_url, parse_data_url
 from ..model import (
-    EMPTY,
     FilePart,
     ImagePart,
     JsonPart,
@@ -44,7 +42,7 @@ from ..model import (
     ToolResultPart,
 )
 from ..notes import dumps, file_note, media_note, opaque_note
-from .base import Format, invalid, rest
+from .base import Format, invalid
 
 NAME = "openai.responses"
 
@@ -58,11 +56,13 @@ _ROLES: dict[str, Role] = {
     "developer": "system",
 }
 _TEXT_TYPES = frozenset({"input_text", "output_text"})
-_ITEM_CALL = MappingProxyType({"item": "function_call"})
-_ITEM_OUTPUT = MappingProxyType({"item": "function_call_output"})
-_ITEM_OPAQUE = MappingProxyType({"item": "opaque"})
 _MEDIA = (ImagePart, FilePart)
+_NOT_CONTENT = (ToolCallPart, ToolResultPart, ReasoningPart)
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+# Every part and message keeps, as its ``extra``, the item (or content part) it came from;
+# converting back overlays the neutral fields on it, so what no neutral field holds (ids,
+# statuses, annotations, the spelling of ``arguments``) reads back as it was.
 
 
 def _arguments(value: Any) -> str:
@@ -95,144 +95,113 @@ def to_neutral(
     kind = data.get("type")
     role: Role
     parts: tuple[Part, ...]
-    extra: Any
-    if kind == "function_call":
-        role, parts, extra = "assistant", (_call(data),), _ITEM_CALL
+    if kind is None or kind == "message":
+        if "role" not in data or "content" not in data:
+            if kind is None:
+                raise invalid(NAME, "an item needs a 'type' (or 'role' and 'content')")
+            return _opaque(data, "message", seq, author, created_at)
+        role, parts = _message(data)
+    elif kind == "function_call":
+        role, parts = "assistant", (_call(data),)
     elif kind == "function_call_output":
-        role, parts, extra = "tool", (_output(data),), _ITEM_OUTPUT
+        role, parts = "tool", (_output(data),)
     elif kind == "reasoning":
-        role = "assistant"
-        parts, extra = _reasoning(data)
-    elif (kind is None or kind == "message") and "role" in data and "content" in data:
-        role, parts, extra = _message(data)
+        role, parts = "assistant", _reasoning(data)
     elif type(kind) is str and kind:
-        role, parts, extra = "assistant", (OpaquePart(NAME, kind, data),), _ITEM_OPAQUE
+        return _opaque(data, kind, seq, author, created_at)
     else:
-        raise invalid(NAME, "an item needs a 'type' (or 'role' and 'content')")
-    return Message(role, parts, NAME, author, seq, created_at, extra)
+        raise invalid(NAME, "an item's 'type' is a non-empty string")
+    return Message(role, parts, NAME, author, seq, created_at, data)
 
 
-def _message(data: dict[str, Any]) -> tuple[Role, tuple[Part, ...], dict[str, Any]]:
+def _opaque(
+    data: dict[str, Any], kind: str, seq: int | None, author: str | None, created_at: float | None
+) -> Message:
+    return Message(
+        "assistant", (OpaquePart(NAME, kind, data),), NAME, author, seq, created_at, data
+    )
+
+
+def _message(data: dict[str, Any]) -> tuple[Role, tuple[Part, ...]]:
     source_role = data["role"]
     role = _ROLES.get(source_role) if type(source_role) is str else None
     if role is None:
         raise invalid(NAME, f"unknown message role {source_role!r}")
     content = data["content"]
-    extra: dict[str, Any] = {"item": "message"}
-    parts: tuple[Part, ...]
     if type(content) is str:
-        parts = (TextPart(content),)
-        extra["content"] = "text"
-    elif type(content) is list:
-        parts = tuple(_content(part) for part in content)
-    else:
-        raise invalid(NAME, "message content is a string or a list of parts")
-    fields = rest(data, "role", "content")
-    if fields:
-        extra["fields"] = fields
-    if source_role != role:
-        extra["role"] = source_role
-    return role, parts, extra
+        return role, (TextPart(content),)
+    if type(content) is list:
+        return role, tuple([_content(part) for part in content])
+    raise invalid(NAME, "message content is a string or a list of parts")
 
 
 def _content(part: Any) -> ResultContent:
     """One content part of a message or a tool output."""
-    if type(part) is not dict or type(part.get("type")) is not str:
+    if type(part) is not dict:
         raise invalid(NAME, "a content part is an object with a 'type'")
-    kind = part["type"]
+    kind = part.get("type")
     if kind in _TEXT_TYPES or kind == "refusal":
         key = "refusal" if kind == "refusal" else "text"
         text = part.get(key)
         if type(text) is not str:
             raise invalid(NAME, f"a {kind} part needs a string {key!r}")
-        return TextPart(text, {"fields": rest(part, key)})
+        return TextPart(text, part)
+    if type(kind) is not str:
+        raise invalid(NAME, "a content part is an object with a 'type'")
     if kind == "input_image":
         url = part.get("image_url")
         if type(url) is str:
-            return _image(url, rest(part, "image_url"))
+            parsed = parse_data_url(url)
+            if parsed is not None:
+                return ImagePart(parsed[0], data=parsed[1], extra=part)
+            return ImagePart(media_type_of_data_url(url), url=url, extra=part)
     elif kind == "input_file":
-        file = _file(part)
-        if file is not None:
-            return file
+        name = part.get("filename")
+        name = name if type(name) is str else None
+        file_data, file_url = part.get("file_data"), part.get("file_url")
+        if type(file_data) is str:
+            parsed = parse_data_url(file_data)
+            if parsed is not None:
+                return FilePart(parsed[0], data=parsed[1], name=name, extra=part)
+            media_type = media_type_of_data_url(file_data)
+            return FilePart(media_type, url=file_data, name=name, extra=part)
+        if type(file_url) is str:
+            return FilePart(None, url=file_url, name=name, extra=part)
     return OpaquePart(NAME, kind, part)
-
-
-def _image(url: str, fields: dict[str, Any]) -> ImagePart:
-    parsed = parse_data_url(url)
-    if parsed is not None:
-        return ImagePart(parsed[0], data=parsed[1], extra={"fields": fields})
-    return ImagePart(media_type_of_data_url(url), url=url, extra={"fields": fields})
-
-
-def _file(part: dict[str, Any]) -> FilePart | None:
-    name = part.get("filename")
-    taken = ["filename"] if type(name) is str else []
-    file_data, file_url = part.get("file_data"), part.get("file_url")
-    parsed = parse_data_url(file_data) if type(file_data) is str else None
-    if parsed is not None:
-        fields = rest(part, "file_data", *taken)
-        return FilePart(parsed[0], data=parsed[1], name=_str(name), extra={"fields": fields})
-    if type(file_data) is str:
-        fields = rest(part, "file_data", *taken)
-        extra = {"fields": fields, "key": "file_data"}
-        return FilePart(
-            media_type_of_data_url(file_data), url=file_data, name=_str(name), extra=extra
-        )
-    if type(file_url) is str:
-        fields = rest(part, "file_url", *taken)
-        return FilePart(None, url=file_url, name=_str(name), extra={"fields": fields})
-    return None
-
-
-def _str(value: Any) -> str | None:
-    return value if type(value) is str else None
 
 
 def _call(data: dict[str, Any]) -> ToolCallPart:
     call_id, name, arguments = data.get("call_id"), data.get("name"), data.get("arguments")
     if type(call_id) is not str or type(name) is not str or type(arguments) is not str:
         raise invalid(NAME, "a function_call needs string 'call_id', 'name' and 'arguments'")
-    value = _parse_arguments(arguments)
-    extra: dict[str, Any] = {"fields": rest(data, "call_id", "name", "arguments")}
-    if type(value) is str or _arguments(value) != arguments:
-        extra["arguments"] = arguments  # spelled otherwise than we would: keep it as it was
-    return ToolCallPart(call_id, name, value, extra)
+    return ToolCallPart(call_id, name, _parse_arguments(arguments), data)
 
 
 def _output(data: dict[str, Any]) -> ToolResultPart:
     call_id, output = data.get("call_id"), data.get("output")
     if type(call_id) is not str:
         raise invalid(NAME, "a function_call_output needs a string 'call_id'")
-    extra: dict[str, Any] = {"fields": rest(data, "call_id", "output")}
     content: tuple[ResultContent, ...]
     if type(output) is str:
         content = (TextPart(output),)
-        extra["output"] = "text"
     elif type(output) is list:
-        content = tuple(_content(part) for part in output)
+        content = tuple([_content(part) for part in output])
     else:
         raise invalid(NAME, "a function_call_output's 'output' is a string or a list of parts")
-    return ToolResultPart(call_id, content, "success", extra)
+    return ToolResultPart(call_id, content, "success", data)
 
 
-def _reasoning(data: dict[str, Any]) -> tuple[tuple[Part, ...], dict[str, Any]]:
+def _reasoning(data: dict[str, Any]) -> tuple[Part, ...]:
     parts: list[Part] = []
-    extra: dict[str, Any] = {"item": "reasoning"}
-    taken = []
     for key in ("summary", "content"):
         entries = data.get(key)
         if type(entries) is not list:
             continue
-        taken.append(key)
-        extra[key] = True
         for entry in entries:
             if type(entry) is not dict or type(entry.get("text")) is not str:
                 raise invalid(NAME, f"a reasoning {key} entry is an object with a string 'text'")
-            parts.append(
-                ReasoningPart(entry["text"], extra={"in": key, "fields": rest(entry, "text")})
-            )
-    extra["fields"] = rest(data, *taken)
-    return tuple(parts), extra
+            parts.append(ReasoningPart(entry["text"], extra=entry))
+    return tuple(parts)
 
 
 # ---------------------------------------------------------------------- from neutral
@@ -240,48 +209,49 @@ def _reasoning(data: dict[str, Any]) -> tuple[tuple[Part, ...], dict[str, Any]]:
 
 def from_neutral(message: Message) -> list[Any]:
     """A neutral message as Responses items (exactly the original for this format's own)."""
-    parts = message.parts
-    if message.format == NAME:
-        kind = message.extra.get("item")
-        if kind == "message" and all(not isinstance(p, _NOT_CONTENT) for p in parts):
-            return [_own_message(message)]
-        if kind == "reasoning" and all(isinstance(p, ReasoningPart) for p in parts):
-            return [_own_reasoning(message)]
-        if kind == "opaque" and len(parts) == 1 and isinstance(parts[0], OpaquePart):
-            return [parts[0].data]
+    if message.format == NAME and type(message.extra) is dict:
+        item = _own(message, message.extra)
+        if item is not None:
+            return [item]
     return _write(message, message.format == NAME)
 
 
-_NOT_CONTENT = (ToolCallPart, ToolResultPart, ReasoningPart)
-
-
-def _own_message(message: Message) -> dict[str, Any]:
-    extra = message.extra
-    role = extra.get("role", message.role) if message.role == "system" else message.role
+def _own(message: Message, source: dict[str, Any]) -> Any:
+    """The item ``message`` came from, with its neutral fields overlaid; None if the message
+    no longer has that item's shape (then it is written like any other)."""
     parts = message.parts
-    content: Any
-    if extra.get("content") == "text" and len(parts) == 1 and isinstance(parts[0], TextPart):
-        content = parts[0].text
-    else:
-        author = message.author
-        content = [
-            _content_item(part, role, own=True, author=author)
-            for part in parts
-            if not isinstance(part, _NOT_CONTENT)
-        ]
-    return {**extra.get("fields", EMPTY), "role": role, "content": content}
+    kind = source.get("type")
+    if kind == "reasoning":
+        if all(type(part) is ReasoningPart for part in parts):
+            return _own_reasoning(source, parts)  # type: ignore[arg-type]
+        return None
+    if kind in (None, "message") and "role" in source and "content" in source:
+        if any(isinstance(part, _NOT_CONTENT) for part in parts):
+            return None
+        original = source["role"]
+        role = original if _ROLES.get(original) == message.role else message.role
+        content: Any
+        if type(source["content"]) is str and len(parts) == 1 and type(parts[0]) is TextPart:
+            content = parts[0].text
+        else:
+            content = [_content_item(part, role, True, message.author) for part in parts]  # type: ignore[arg-type]
+        return {**source, "role": role, "content": content}
+    if len(parts) == 1 and type(parts[0]) is OpaquePart and parts[0].data is source:
+        return source
+    return None
 
 
-def _own_reasoning(message: Message) -> dict[str, Any]:
-    extra = message.extra
-    item = dict(extra.get("fields", EMPTY))
-    for key in ("summary", "content"):
-        if extra.get(key):
-            item[key] = [
-                {**part.extra.get("fields", EMPTY), "text": part.text}
-                for part in message.parts
-                if isinstance(part, ReasoningPart) and part.extra.get("in", "summary") == key
-            ]
+def _own_reasoning(source: dict[str, Any], parts: tuple[ReasoningPart, ...]) -> dict[str, Any]:
+    item = dict(source)
+    summary = source.get("summary")
+    split = len(summary) if type(summary) is list else 0
+    entries = [{**part.extra, "text": part.text} for part in parts]
+    if type(summary) is list:
+        item["summary"] = entries[:split]
+    if type(source.get("content")) is list:
+        item["content"] = entries[split:]
+    elif type(summary) is not list:
+        item["summary"] = entries
     return item
 
 
@@ -289,19 +259,20 @@ def _write(message: Message, own: bool) -> list[Any]:
     items: list[Any] = []
     run: list[ResultContent] = []
     for part in message.parts:
-        if isinstance(part, ToolCallPart):
+        kind = type(part)
+        if kind is ToolCallPart:
             _flush(message, run, items)
-            items.append(_call_item(part, own))
-        elif isinstance(part, ToolResultPart):
+            items.append(_call_item(part, own))  # type: ignore[arg-type]
+        elif kind is ToolResultPart:
             _flush(message, run, items)
-            items.append(_output_item(part, own, message.author))
-        elif isinstance(part, ReasoningPart):
+            items.append(_output_item(part, own, message.author))  # type: ignore[arg-type]
+        elif kind is ReasoningPart:
             continue  # reasoning goes back only inside its own reasoning item
-        elif isinstance(part, OpaquePart) and part.format == NAME and own:
+        elif kind is OpaquePart and own and part.format == NAME and part.data is message.extra:  # type: ignore[union-attr]
             _flush(message, run, items)
-            items.append(part.data)
+            items.append(part.data)  # type: ignore[union-attr]
         else:
-            run.append(part)
+            run.append(part)  # type: ignore[arg-type]
     _flush(message, run, items)
     return items
 
@@ -311,10 +282,10 @@ def _flush(message: Message, run: list[ResultContent], items: list[Any]) -> None
         return
     author = message.author
     if message.role == "user":
-        if len(run) == 1 and isinstance(run[0], TextPart):
+        if len(run) == 1 and type(run[0]) is TextPart:
             items.append({"role": "user", "content": run[0].text})
         else:
-            content = [_content_item(part, "user", own=False, author=author) for part in run]
+            content = [_content_item(part, "user", False, author) for part in run]
             items.append({"role": "user", "content": content})
     else:
         role = "system" if message.role == "system" else "assistant"
@@ -337,23 +308,23 @@ def _as_text(part: ResultContent, author: str | None) -> str | None:
     return opaque_note(author, part) if part.visible else None
 
 
-def _content_item(part: ResultContent, role: str, *, own: bool, author: str | None) -> Any:
+def _content_item(part: ResultContent, role: str, own: bool, author: str | None) -> Any:
     """One content part (of a user message or a tool output)."""
-    fields = part.extra.get("fields") if own and not isinstance(part, OpaquePart) else None
+    source = part.extra if own and not isinstance(part, OpaquePart) and part.extra else None
     if isinstance(part, TextPart):
-        if fields is not None:
-            key = "refusal" if fields.get("type") == "refusal" else "text"
-            return {**fields, key: part.text}
+        if source is not None:
+            key = "refusal" if source.get("type") == "refusal" else "text"
+            return {**source, key: part.text}
         return {"type": "output_text" if role == "assistant" else "input_text", "text": part.text}
     if isinstance(part, ImagePart):
         url = part.url if part.url is not None else _data_url(part)
         if url is None:
             return {"type": "input_text", "text": media_note(part)}
-        if fields is not None:
-            return {**fields, "image_url": url}
+        if source is not None:
+            return {**source, "image_url": url}
         return {"type": "input_image", "image_url": url, "detail": "auto"}
     if isinstance(part, FilePart):
-        return _file_item(part, fields)
+        return _file_item(part, source)
     if isinstance(part, JsonPart):
         return {"type": "input_text", "text": dumps(part.value)}
     if part.format == NAME and own:
@@ -365,13 +336,14 @@ def _data_url(part: ImagePart | FilePart) -> str | None:
     return None if part.data is None else data_url(part.media_type, part.data)
 
 
-def _file_item(part: FilePart, fields: Any) -> dict[str, Any]:
-    if fields is not None:
-        item = dict(fields)
+def _file_item(part: FilePart, source: Any) -> dict[str, Any]:
+    if source is not None:
+        item = dict(source)
         if part.data is not None:
             item["file_data"] = _data_url(part)
         elif part.url is not None:
-            item[part.extra.get("key", "file_url")] = part.url
+            key = "file_data" if type(source.get("file_data")) is str else "file_url"
+            item[key] = part.url
         if part.name is not None:
             item["filename"] = part.name
         return item
@@ -387,14 +359,12 @@ def _file_item(part: FilePart, fields: Any) -> dict[str, Any]:
 
 
 def _call_item(part: ToolCallPart, own: bool) -> dict[str, Any]:
-    if own:
-        raw = part.extra.get("arguments")
-        if raw is not None and _parse_arguments(raw) == part.input:
-            arguments = raw
-        else:
-            arguments = _arguments(part.input)
-        fields = part.extra.get("fields", EMPTY)
-        return {**fields, "call_id": part.call_id, "name": part.name, "arguments": arguments}
+    source = part.extra
+    if own and source:
+        raw = source.get("arguments")
+        same = type(raw) is str and _parse_arguments(raw) == part.input
+        arguments = raw if same else _arguments(part.input)
+        return {**source, "call_id": part.call_id, "name": part.name, "arguments": arguments}
     return {
         "type": "function_call",
         "call_id": part.call_id,
@@ -406,20 +376,18 @@ def _call_item(part: ToolCallPart, own: bool) -> dict[str, Any]:
 def _output_item(part: ToolResultPart, own: bool, author: str | None) -> dict[str, Any]:
     content = part.content
     output: Any
-    if own:
-        if part.extra.get("output") == "text" and len(content) == 1:
-            only = content[0]
-            output = only.text if isinstance(only, TextPart) else None
+    source = part.extra
+    if own and source:
+        if type(source.get("output")) is str and len(content) == 1 and type(content[0]) is TextPart:
+            output = content[0].text
         else:
-            output = None
-        if output is None:
-            output = [_content_item(c, "user", own=True, author=author) for c in content]
-        return {**part.extra.get("fields", EMPTY), "call_id": part.call_id, "output": output}
+            output = [_content_item(c, "user", True, author) for c in content]
+        return {**source, "call_id": part.call_id, "output": output}
     if not any(isinstance(c, _MEDIA) for c in content):
         texts = [_as_text(c, author) for c in content]
         output = "\n".join(text for text in texts if text is not None)
     else:
-        output = [_content_item(c, "user", own=False, author=author) for c in content]
+        output = [_content_item(c, "user", False, author) for c in content]
     return {"type": "function_call_output", "call_id": part.call_id, "output": output}
 
 

@@ -35,7 +35,6 @@ from ..media import (
     parse_data_url,
 )
 from ..model import (
-    EMPTY,
     FilePart,
     ImagePart,
     JsonPart,
@@ -48,9 +47,10 @@ from ..model import (
     TextPart,
     ToolCallPart,
     ToolResultPart,
+    ToolStatus,
 )
 from ..notes import dumps, file_note, media_note, opaque_note, system_text
-from .base import Format, invalid, rest
+from .base import Format, invalid
 
 NAME = "strands.message"
 
@@ -58,6 +58,10 @@ HANDOFF_TOOL = "handoff_to_agent"
 """The tool a Strands Swarm agent calls to hand off (``{"agent_name": ..., "message": ...}``)."""
 
 _ROLES = ("user", "assistant")
+
+# Every part and message keeps, as its ``extra``, the block (or record) it came from;
+# converting back overlays the neutral fields on it, so what no neutral field holds
+# (tracking ids, metadata, timestamps, citations, the spelling of bytes) reads back as it was.
 
 
 # ---------------------------------------------------------------------- to neutral
@@ -73,32 +77,24 @@ def to_neutral(
     """One stored Strands message as a neutral message (see the module docstring)."""
     if type(data) is not dict:
         raise invalid(NAME, f"a record is a JSON object, not {type(data).__name__}")
-    message = data.get("message")
-    if type(message) is not dict:
-        raise invalid(NAME, "a record needs a 'message' object")
-    redact = data.get("redact_message")
-    extra: dict[str, Any]
-    if redact is None:
-        effective = message
-        extra = {"record": rest(data, "message")}
-    elif type(redact) is dict:
-        effective = redact
-        extra = {"record": rest(data, "message", "redact_message"), "original": message}
-    else:
-        raise invalid(NAME, "'redact_message' is a message object or null")
+    effective = data.get("redact_message")
+    if effective is None:
+        effective = data.get("message")
+        if type(effective) is not dict:
+            raise invalid(NAME, "a record needs a 'message' object")
+    elif type(effective) is not dict or type(data.get("message")) is not dict:
+        raise invalid(NAME, "'message' and 'redact_message' are message objects")
     role = effective.get("role")
     content = effective.get("content")
-    if role not in _ROLES:
+    if role != "user" and role != "assistant":
         raise invalid(NAME, f"unknown message role {role!r}")
     if type(content) is not list:
         raise invalid(NAME, "message content is a list of blocks")
-    parts = tuple(_block(block) for block in content)
-    if len(effective) > 2:
-        extra["fields"] = rest(effective, "role", "content")
+    parts = tuple([_block(block) for block in content])
     neutral: Role = role
     if role == "user" and parts and all(type(part) is ToolResultPart for part in parts):
         neutral = "tool"
-    return Message(neutral, parts, NAME, author, seq, created_at, extra)
+    return Message(neutral, parts, NAME, author, seq, created_at, data)
 
 
 def _block(block: Any) -> Part:
@@ -112,79 +108,47 @@ def _block(block: Any) -> Part:
             raise invalid(NAME, "a text block holds a string")
         return TextPart(value)
     if key == "toolUse":
-        return _tool_use(value)
+        if (
+            type(value) is not dict
+            or type(value.get("toolUseId")) is not str
+            or type(value.get("name")) is not str
+            or "input" not in value
+        ):
+            raise invalid(NAME, "a toolUse needs string 'toolUseId' and 'name', and an 'input'")
+        return ToolCallPart(value["toolUseId"], value["name"], value["input"], value)
     if key == "toolResult":
         return _tool_result(value)
     part: Part | None = None
-    if key == "image":
-        part = _image(value)
-    elif key == "document":
-        part = _document(value)
+    if key == "image" or key == "document":
+        part = _media(key, value, block)
     elif key == "reasoningContent":
         part = _reasoning(value)
     elif key == "guardContent":
-        part = _guard(value)
+        part = _guard(value, block)
     elif key == "citationsContent":
-        part = _citations(block, value)
+        text = _citations_text(value)
+        part = None if text is None else TextPart(text, block)
     elif key == "cachePoint":
         return OpaquePart(NAME, key, block, visible=False)
     return OpaquePart(NAME, key, block) if part is None else part
 
 
-def _media(value: Any) -> tuple[str, bytes, dict[str, Any]] | None:
-    """``(format, bytes, extra)`` of an image/document with a bytes source, else None."""
+def _media(key: str, value: Any, block: dict[str, Any]) -> ImagePart | FilePart | None:
+    """An image or document with a bytes source (anything else stays opaque)."""
     if type(value) is not dict:
         return None
     fmt, source = value.get("format"), value.get("source")
     if type(fmt) is not str or type(source) is not dict:
         return None
-    raw = source.get("bytes")
-    data = decode_bytes(raw)
+    data = decode_bytes(source.get("bytes"))
     if data is None:
         return None
-    extra: dict[str, Any] = {"format": fmt}
-    fields = rest(value, "format", "source", "name")
-    if fields:
-        extra["fields"] = fields
-    if len(source) > 1:
-        extra["source"] = rest(source, "bytes")
-    if type(raw) is bytes or raw != encode_bytes(data):
-        extra["bytes"] = raw
-    return fmt, data, extra
-
-
-def _image(value: Any) -> ImagePart | None:
-    media = _media(value)
-    if media is None or "name" in value:
-        return None
-    fmt, data, extra = media
-    return ImagePart(f"image/{fmt}", data=data, extra=extra)
-
-
-def _document(value: Any) -> FilePart | None:
-    media = _media(value)
-    if media is None:
-        return None
-    fmt, data, extra = media
+    if key == "image":
+        return None if "name" in value else ImagePart(f"image/{fmt}", data=data, extra=block)
     name = value.get("name")
     if name is not None and type(name) is not str:
         return None
-    if "name" in value:
-        extra["named"] = True
-    return FilePart(DOCUMENT_MEDIA_TYPES.get(fmt), data=data, name=name, extra=extra)
-
-
-def _tool_use(value: Any) -> ToolCallPart:
-    if (
-        type(value) is not dict
-        or type(value.get("toolUseId")) is not str
-        or type(value.get("name")) is not str
-        or "input" not in value
-    ):
-        raise invalid(NAME, "a toolUse needs string 'toolUseId' and 'name', and an 'input'")
-    fields = rest(value, "toolUseId", "name", "input") if len(value) > 3 else None
-    extra = EMPTY if fields is None else {"fields": fields}
-    return ToolCallPart(value["toolUseId"], value["name"], value["input"], extra)
+    return FilePart(DOCUMENT_MEDIA_TYPES.get(fmt), data=data, name=name, extra=block)
 
 
 def _tool_result(value: Any) -> ToolResultPart:
@@ -194,16 +158,9 @@ def _tool_result(value: Any) -> ToolResultPart:
         or type(value.get("content")) is not list
     ):
         raise invalid(NAME, "a toolResult needs a string 'toolUseId' and a 'content' list")
-    status = value.get("status")
-    taken = ("toolUseId", "content", "status") if status in ("success", "error") else None
-    extra: dict[str, Any] = {"status": taken is not None}
-    fields = rest(value, *(taken or ("toolUseId", "content")))
-    if fields:
-        extra["fields"] = fields
-    content = tuple(_result_content(item) for item in value["content"])
-    return ToolResultPart(
-        value["toolUseId"], content, "error" if status == "error" else "success", extra
-    )
+    content = tuple([_result_content(item) for item in value["content"]])
+    status: ToolStatus = "error" if value.get("status") == "error" else "success"
+    return ToolResultPart(value["toolUseId"], content, status, value)
 
 
 def _result_content(item: Any) -> ResultContent:
@@ -215,9 +172,10 @@ def _result_content(item: Any) -> ResultContent:
             return TextPart(value)
         if key == "json":
             return JsonPart(value)
-        part = _image(value) if key == "image" else _document(value) if key == "document" else None
-        if part is not None:
-            return part
+        if key == "image" or key == "document":
+            part = _media(key, value, item)
+            if part is not None:
+                return part
     return OpaquePart(NAME, next(iter(item)), item)
 
 
@@ -225,8 +183,7 @@ def _reasoning(value: Any) -> ReasoningPart | None:
     if type(value) is not dict:
         return None
     text, signature, redacted = "", None, None
-    extra: dict[str, Any] = {}
-    taken = []
+    found = False
     reasoning_text = value.get("reasoningText")
     if reasoning_text is not None:
         if type(reasoning_text) is not dict or type(reasoning_text.get("text")) is not str:
@@ -235,41 +192,20 @@ def _reasoning(value: Any) -> ReasoningPart | None:
         signature = reasoning_text.get("signature")
         if type(signature) is not str:
             signature = None
-        extra["text_fields"] = rest(
-            reasoning_text, "text", *(() if signature is None else ("signature",))
-        )
-        taken.append("reasoningText")
-    raw = value.get("redactedContent")
-    if raw is not None:
-        redacted = decode_bytes(raw)
+        found = True
+    if value.get("redactedContent") is not None:
+        redacted = decode_bytes(value["redactedContent"])
         if redacted is None:
             return None
-        if type(raw) is bytes or raw != encode_bytes(redacted):
-            extra["bytes"] = raw
-        taken.append("redactedContent")
-    if not taken:
-        return None
-    extra["fields"] = rest(value, *taken)
-    return ReasoningPart(text, signature, redacted, extra)
+        found = True
+    return ReasoningPart(text, signature, redacted, value) if found else None
 
 
-def _guard(value: Any) -> TextPart | None:
+def _guard(value: Any, block: dict[str, Any]) -> TextPart | None:
     if type(value) is not dict or type(value.get("text")) is not dict:
         return None
-    inner = value["text"]
-    if type(inner.get("text")) is not str:
-        return None
-    extra = {
-        "block": "guardContent",
-        "fields": rest(value, "text"),
-        "text_fields": rest(inner, "text"),
-    }
-    return TextPart(inner["text"], extra)
-
-
-def _citations(block: dict[str, Any], value: Any) -> TextPart | None:
-    text = _citations_text(value)
-    return None if text is None else TextPart(text, {"block": "citationsContent", "raw": block})
+    text = value["text"].get("text")
+    return TextPart(text, block) if type(text) is str else None
 
 
 def _citations_text(value: Any) -> str | None:
@@ -288,19 +224,17 @@ def _citations_text(value: Any) -> str | None:
 
 def from_neutral(message: Message) -> list[Any]:
     """A neutral message as a stored Strands message (exactly the original for its own)."""
-    own = message.format == NAME
+    own = message.format == NAME and type(message.extra) is dict
     author = message.author
     blocks = [
         block for part in message.parts if (block := _block_out(part, own, author)) is not None
     ]
     role = "assistant" if message.role == "assistant" else "user"
     if own:
-        extra = message.extra
-        effective = {"role": role, "content": blocks, **extra.get("fields", EMPTY)}
-        record = extra.get("record", EMPTY)
-        if "original" in extra:
-            return [{"message": extra["original"], **record, "redact_message": effective}]
-        return [{"message": effective, **record}]
+        record: dict[str, Any] = message.extra  # type: ignore[assignment]
+        redact = record.get("redact_message")
+        key = "message" if redact is None else "redact_message"
+        return [{**record, key: {**record[key], "role": role, "content": blocks}}]
     if message.role == "system":
         blocks = [{"text": system_text(b["text"])} if "text" in b else b for b in blocks]
     if not blocks:
@@ -322,34 +256,31 @@ def _iso(timestamp: float | None) -> str:
 
 
 def _block_out(part: Part, own: bool, author: str | None) -> dict[str, Any] | None:
-    if isinstance(part, TextPart):
-        return _text_out(part, own)
-    if isinstance(part, ToolCallPart):
-        tool_use = {"toolUseId": part.call_id, "name": part.name, "input": part.input}
-        if own and part.extra:
-            tool_use = {**part.extra.get("fields", EMPTY), **tool_use}
-        return {"toolUse": tool_use}
-    if isinstance(part, ToolResultPart):
-        return {"toolResult": _result_out(part, own, author)}
-    if isinstance(part, ReasoningPart):
-        return _reasoning_out(part) if own else None
-    if isinstance(part, JsonPart):
-        return {"text": dumps(part.value)}
-    if isinstance(part, ImagePart | FilePart):
-        return _media_out(part, own)
-    return _opaque_out(part, own, author)
+    kind = type(part)
+    if kind is TextPart:
+        return _text_out(part, own)  # type: ignore[arg-type]
+    if kind is ToolCallPart:
+        tool_use = {"toolUseId": part.call_id, "name": part.name, "input": part.input}  # type: ignore[union-attr]
+        return {"toolUse": {**part.extra, **tool_use} if own else tool_use}  # type: ignore[union-attr]
+    if kind is ToolResultPart:
+        return {"toolResult": _result_out(part, own, author)}  # type: ignore[arg-type]
+    if kind is ReasoningPart:
+        return _reasoning_out(part) if own else None  # type: ignore[arg-type]
+    if kind is JsonPart:
+        return {"text": dumps(part.value)}  # type: ignore[union-attr]
+    if kind is ImagePart or kind is FilePart:
+        return _media_out(part, own)  # type: ignore[arg-type]
+    return _opaque_out(part, own, author)  # type: ignore[arg-type]
 
 
 def _text_out(part: TextPart, own: bool) -> dict[str, Any]:
-    kind = part.extra.get("block") if own else None
-    if kind == "guardContent":
-        extra = part.extra
-        inner = {**extra.get("text_fields", EMPTY), "text": part.text}
-        return {"guardContent": {**extra.get("fields", EMPTY), "text": inner}}
-    if kind == "citationsContent":
-        raw = part.extra["raw"]
-        if _citations_text(raw["citationsContent"]) == part.text:
-            return dict(raw)
+    block = part.extra
+    if own and block:
+        if "guardContent" in block:
+            guard = block["guardContent"]
+            return {"guardContent": {**guard, "text": {**guard["text"], "text": part.text}}}
+        if "citationsContent" in block and _citations_text(block["citationsContent"]) == part.text:
+            return dict(block)
     return {"text": part.text}
 
 
@@ -357,52 +288,63 @@ def _result_out(part: ToolResultPart, own: bool, author: str | None) -> dict[str
     content = [
         item for c in part.content if (item := _result_content_out(c, own, author)) is not None
     ]
-    if own:
-        result = {**part.extra.get("fields", EMPTY), "toolUseId": part.call_id}
-        if part.extra.get("status", True):
+    if own and part.extra:
+        result = {**part.extra, "toolUseId": part.call_id, "content": content}
+        stored = part.extra.get("status")
+        if part.status != ("error" if stored == "error" else "success"):
             result["status"] = part.status
-        result["content"] = content
         return result
     return {"toolUseId": part.call_id, "status": part.status, "content": content}
 
 
 def _result_content_out(part: ResultContent, own: bool, author: str | None) -> Any:
-    if isinstance(part, TextPart):
-        return {"text": part.text}
-    if isinstance(part, JsonPart):
-        return {"json": part.value}
-    if isinstance(part, ImagePart | FilePart):
-        return _media_out(part, own)
-    return _opaque_out(part, own, author)
+    kind = type(part)
+    if kind is TextPart:
+        return {"text": part.text}  # type: ignore[union-attr]
+    if kind is JsonPart:
+        return {"json": part.value}  # type: ignore[union-attr]
+    if kind is ImagePart or kind is FilePart:
+        return _media_out(part, own)  # type: ignore[arg-type]
+    return _opaque_out(part, own, author)  # type: ignore[arg-type]
 
 
 def _media_out(part: ImagePart | FilePart, own: bool) -> dict[str, Any]:
-    is_image = isinstance(part, ImagePart)
+    key = "image" if type(part) is ImagePart else "document"
     data = part.data
     if data is None and part.url is not None:
         parsed = parse_data_url(part.url)
         data = None if parsed is None else parsed[1]
-    extra = part.extra if own else EMPTY
-    fmt = extra.get("format")
-    if fmt is None:
-        fmt = (
-            image_format(part.media_type)
-            if is_image
-            else document_format(part.media_type, getattr(part, "name", None))
-        )
+    block = part.extra if own else None
+    stored = block.get(key) if block else None
+    if type(stored) is not dict:
+        stored = None
+    fmt: str | None
+    if stored is not None and _media_type(key, stored["format"]) == part.media_type:
+        fmt = stored["format"]
+    elif key == "image":
+        fmt = image_format(part.media_type)
+    else:
+        fmt = document_format(part.media_type, getattr(part, "name", None))
     if data is None or fmt is None:
         text = media_note(part) if isinstance(part, ImagePart) else file_note(part)
         return {"text": text}
-    raw = extra.get("bytes")
-    encoded = raw if raw is not None and decode_bytes(raw) == data else encode_bytes(data)
-    value: dict[str, Any] = {**extra.get("fields", EMPTY), "format": fmt}
-    if isinstance(part, FilePart):
-        if not own:
+    if stored is None:
+        value: dict[str, Any] = {"format": fmt}
+        if isinstance(part, FilePart):
             value["name"] = _document_name(part.name)
-        elif extra.get("named"):
-            value["name"] = part.name
-    value["source"] = {**extra.get("source", EMPTY), "bytes": encoded}
-    return {"image" if is_image else "document": value}
+        value["source"] = {"bytes": encode_bytes(data)}
+        return {key: value}
+    source = stored["source"]
+    raw = source.get("bytes")
+    encoded = raw if decode_bytes(raw) == data else encode_bytes(data)
+    value = {**stored, "format": fmt, "source": {**source, "bytes": encoded}}
+    if isinstance(part, FilePart) and part.name is not None:
+        value["name"] = part.name
+    return {key: value}
+
+
+def _media_type(key: str, fmt: str) -> str | None:
+    return f"image/{fmt}" if key == "image" else DOCUMENT_MEDIA_TYPES.get(fmt)
 
 
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9\-()\[\] ]+")
@@ -416,17 +358,18 @@ def _document_name(name: str | None) -> str:
 
 
 def _reasoning_out(part: ReasoningPart) -> dict[str, Any]:
-    extra = part.extra
-    value: dict[str, Any] = dict(extra.get("fields", EMPTY))
-    if "text_fields" in extra or (part.text and part.redacted is None):
-        text = {**extra.get("text_fields", EMPTY), "text": part.text}
+    value: dict[str, Any] = dict(part.extra)
+    stored_text = value.get("reasoningText")
+    if type(stored_text) is dict or (part.text and part.redacted is None):
+        text = {**(stored_text if type(stored_text) is dict else {}), "text": part.text}
         if part.signature is not None:
             text["signature"] = part.signature
         value["reasoningText"] = text
     if part.redacted is not None:
-        raw = extra.get("bytes")
-        same = raw is not None and decode_bytes(raw) == part.redacted
-        value["redactedContent"] = raw if same else encode_bytes(part.redacted)
+        raw = value.get("redactedContent")
+        value["redactedContent"] = (
+            raw if decode_bytes(raw) == part.redacted else encode_bytes(part.redacted)
+        )
     return {"reasoningContent": value}
 
 

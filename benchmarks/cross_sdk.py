@@ -1,0 +1,241 @@
+"""``python -m benchmarks.cross_sdk [--quick]``: the cost of one conversation shared by two SDKs.
+
+* **Latest-20 read** of a 1,000-record conversation written half by each SDK (alternating
+  OpenAI and Strands turns of user text, a tool call, its result and an answer), as the OpenAI
+  side reads it (own records as stored, Strands records converted), vs the same read of a
+  1,000-record native OpenAI conversation. Target: at most 1.5x, on SQLite and Redis.
+* **Conversion of one record**, in microseconds: each stored shape to neutral and on to the
+  other SDK's shape.
+
+Reads run in alternating rounds (every implementation takes turns, the order rotating), as in
+``python -m benchmarks``; the servers come from ``integrations/`` on loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import timeit
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sessions_plus import ConversationStore, Record
+from sessions_plus.conversation import (
+    SHARED_STREAM,
+    RenderOptions,
+    get_format,
+    read_items,
+)
+from sessions_plus.conversation.render import to_unit
+
+from .env import Env
+from .harness import Config, Samples, alternate, timed_ops
+from .implementations import Unavailable
+from .payloads import turn as openai_turn
+
+OA, ST = "openai.responses", "strands.message"
+RECORDS = 1_000
+LIMIT = 20
+TARGET_RATIO = 1.5
+
+_TEXT = (
+    "The quarterly report shows revenue up 12% with most growth from the new region; "
+    "please summarise the risks and list three follow-up questions for the finance team."
+)
+
+
+def _payload(role: str, *blocks: dict[str, Any]) -> dict[str, Any]:
+    stamp = "2025-01-01T00:00:00+00:00"
+    return {
+        "message": {"role": role, "content": list(blocks)},
+        "redact_message": None,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+def strands_turn(n: int) -> list[dict[str, Any]]:
+    """One 4-message Strands turn as the adapter stores it: text, toolUse, toolResult, text."""
+    tool_id = f"tooluse_{n:012d}"
+    use = {"toolUseId": tool_id, "name": "lookup_figures", "input": {"quarter": "Q3"}}
+    result = {"toolUseId": tool_id, "status": "success", "content": [{"text": "1200000"}]}
+    return [
+        _payload("user", {"text": f"[{n}] {_TEXT}"}),
+        _payload("assistant", {"toolUse": use}),
+        _payload("user", {"toolResult": result}),
+        _payload("assistant", {"text": f"[{n}] {_TEXT}"}),
+    ]
+
+
+async def fill_mixed(store: ConversationStore, session_id: str, records: int) -> None:
+    """Alternate 4-record turns of each SDK (one append per turn, as the adapters write)."""
+    for n in range(records // 4):
+        if n % 2 == 0:
+            await store.append(
+                session_id, openai_turn(n), stream=SHARED_STREAM, format=OA, author="triage"
+            )
+        else:
+            await store.append(
+                session_id, strands_turn(n), stream=SHARED_STREAM, format=ST, author="spec"
+            )
+
+
+async def fill_native(store: ConversationStore, session_id: str, records: int) -> None:
+    for n in range(records // 4):
+        await store.append(session_id, openai_turn(n), format=OA, author="triage")
+
+
+@dataclass
+class Row:
+    backend: str
+    name: str
+    samples: Samples
+
+
+async def _stores(env: Env, backends: Sequence[str]) -> dict[str, ConversationStore]:
+    stores: dict[str, ConversationStore] = {}
+    for backend in backends:
+        try:
+            if backend == "sqlite":
+                from sessions_plus import SQLiteStore
+
+                stores[backend] = SQLiteStore(str(env.tmpdir / "cross.db"))
+            elif backend == "redis":
+                from sessions_plus import RedisStore
+
+                stores[backend] = RedisStore.from_url(env.redis_url, key_prefix="cross")
+            elif backend == "memory":
+                from sessions_plus import MemoryStore
+
+                stores[backend] = MemoryStore()
+        except Unavailable as exc:
+            print(f"# {backend}: skipped ({exc})", file=sys.stderr)
+    return stores
+
+
+async def measure_reads(config: Config, backends: Sequence[str]) -> list[Row]:
+    env = Env()
+    try:
+        stores = await _stores(env, backends)
+        slices: dict[tuple[str, str], Callable[[int], Awaitable[Any]]] = {}
+        for backend, store in stores.items():
+            await store.delete("mixed")
+            await store.delete("native")
+            await fill_mixed(store, "mixed", RECORDS)
+            await fill_native(store, "native", RECORDS)
+            slices[(backend, "native OpenAI items: read_data(limit=20)")] = _slice(
+                config, lambda i, s=store: s.read_data("native", limit=LIMIT)
+            )
+            slices[(backend, "shared, as OpenAI sees it: read_items(limit=20)")] = _slice(
+                config, lambda i, s=store: read_items(s, "mixed", OA, limit=LIMIT)
+            )
+            slices[(backend, "shared, as Strands sees it: read_items(limit=20)")] = _slice(
+                config, lambda i, s=store: read_items(s, "mixed", ST, limit=LIMIT)
+            )
+        samples = await alternate(slices, config)
+        for store in stores.values():
+            await store.aclose()
+    finally:
+        await env.aclose()
+    return [Row(backend, name, result) for (backend, name), result in samples.items()]
+
+
+def _slice(config: Config, op: Callable[[int], Awaitable[Any]]) -> Callable[[int], Awaitable[Any]]:
+    async def run(round_index: int) -> Any:
+        return await timed_ops(config.ops_per_slice, op, config.slice_budget_s)
+
+    return run
+
+
+def conversion_us(number: int) -> dict[str, float]:
+    """Microseconds to convert one stored record to the other SDK's item(s)."""
+    options = RenderOptions()
+    oa_fmt, st_fmt = get_format(OA), get_format(ST)
+    oa_items = openai_turn(1)
+    st_items = strands_turn(1)
+    cases = {
+        "OpenAI user text -> Strands": (oa_items[0], OA, st_fmt),
+        "OpenAI assistant message -> Strands": (oa_items[3], OA, st_fmt),
+        "OpenAI function_call -> Strands (text note)": (oa_items[1], OA, st_fmt),
+        "Strands user text -> OpenAI": (st_items[0], ST, oa_fmt),
+        "Strands assistant text -> OpenAI": (st_items[3], ST, oa_fmt),
+        "Strands toolUse -> OpenAI (text note)": (st_items[1], ST, oa_fmt),
+    }
+    out: dict[str, float] = {}
+    for name, (data, fmt, target) in cases.items():
+        record = Record(1, data, 1_700_000_000.0, fmt, "agent")
+
+        def convert(record: Record = record, target: Any = target) -> Any:
+            unit = to_unit(record, target, options)
+            assert unit.message is not None
+            return target.from_neutral(unit.message)
+
+        convert()
+        seconds = min(timeit.repeat(convert, number=number, repeat=5)) / number
+        out[name] = seconds * 1e6
+    return out
+
+
+def report(rows: list[Row], conversions: dict[str, float]) -> tuple[str, bool]:
+    lines = ["| backend | read | p50 ms | p99 ms | ops/s | x native |", "|---|---|--:|--:|--:|--:|"]
+    ok = True
+    native: dict[str, float] = {}
+    for row in rows:
+        if row.name.startswith("native") and row.samples.p50_ms is not None:
+            native[row.backend] = row.samples.p50_ms
+    for row in rows:
+        p50, p99, rate = row.samples.p50_ms, row.samples.p99_ms, row.samples.ops_per_s
+        base = native.get(row.backend)
+        ratio = p50 / base if p50 is not None and base else None
+        if ratio is not None and "OpenAI sees" in row.name and ratio > TARGET_RATIO:
+            ok = False
+        lines.append(
+            f"| {row.backend} | {row.name} | {p50 or 0:.3f} | {p99 or 0:.3f} | "
+            f"{rate or 0:,.0f} | {'' if ratio is None else f'{ratio:.2f}'} |"
+        )
+    lines += ["", "| conversion of one record | us |", "|---|--:|"]
+    lines += [f"| {name} | {us:.1f} |" for name, us in conversions.items()]
+    verdict = "met" if ok else "NOT met"
+    lines += ["", f"Target: shared latest-20 read <= {TARGET_RATIO}x the native read: {verdict}."]
+    return "\n".join(lines), ok
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.cross_sdk", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smoke run (a few seconds)")
+    parser.add_argument(
+        "--backend", action="append", choices=["sqlite", "redis", "memory"], default=[]
+    )
+    parser.add_argument("--json", metavar="PATH", help="write the numbers as JSON")
+    args = parser.parse_args(argv)
+    config = (
+        Config(rounds=2, ops_per_slice=20, slice_budget_s=0.5)
+        if args.quick
+        else Config(rounds=8, ops_per_slice=200, slice_budget_s=3.0)
+    )
+    backends = args.backend or ["sqlite", "redis"]
+    rows = asyncio.run(measure_reads(config, backends))
+    conversions = conversion_us(200 if args.quick else 5_000)
+    text, ok = report(rows, conversions)
+    mode = "quick" if args.quick else "full"
+    print(f"# Cross-SDK conversation ({mode} mode, {RECORDS:,} records, latest {LIMIT})\n")
+    print(text)
+    if args.json:
+        data = {
+            "mode": mode,
+            "reads": [
+                {"backend": r.backend, "read": r.name, "p50_ms": r.samples.p50_ms} for r in rows
+            ],
+            "conversion_us": conversions,
+            "target_met": ok,
+        }
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
