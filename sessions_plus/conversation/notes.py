@@ -140,6 +140,12 @@ def corrupt_note(seq: int | None, format: str | None, reason: str) -> str:
     return f"[{where} ({format or 'no format'}) could not be converted: {reason}]"
 
 
+def empty_note(seq: int | None, format: str | None) -> str:
+    """A record of another SDK that holds nothing the target takes (only reasoning, say)."""
+    where = "a record" if seq is None else f"record {seq}"
+    return f"[{where} ({format or 'no format'}) holds nothing to show here]"
+
+
 def media_note(part: ImagePart) -> str:
     if part.url is not None and not part.url.startswith("data:"):
         return f"[image: {clip(part.url, 200)}]"

@@ -166,13 +166,16 @@ def to_unit(
     """Prepare one record: pass through, or convert (neighbour-independent rules only)."""
     seq, author, fmt_name = record.seq, record.author, record.format
     labelled = options.label_authors and author is not None and author != options.author
-    if fmt_name == target.name and not labelled:
+    own = fmt_name == target.name
+    if own and not labelled and target.accepts(record.data):
         return Unit(seq, True, record.data, None, True)
     created_at = getattr(record, "created_at", None)
-    source = find_format(fmt_name)
+    source = target if own else find_format(fmt_name)
     try:
         if source is None:
             raise ConversionError(f"no converter for format {fmt_name!r}", format=fmt_name)
+        if own and not target.accepts(record.data):
+            raise ConversionError(f"not a valid {fmt_name} item", format=fmt_name)
         message = source.to_neutral(record.data, seq=seq, author=author, created_at=created_at)
     except ConversionError as exc:
         if options.on_corrupt == "raise":
@@ -243,13 +246,13 @@ def render_units(
     units: Sequence[Unit], target: Format, options: RenderOptions, *, at_start: bool
 ) -> tuple[list[RenderedItem], list[Role | None]]:
     """Render prepared units; also return each item's role (for alternating targets)."""
-    rewritten = _pair_tools(units, target, options)
+    rewritten, folded = _pair_tools(units, target, options)
     items: list[RenderedItem] = []
-    for unit, message in zip(units, rewritten, strict=True):
+    for index, (unit, message) in enumerate(zip(units, rewritten, strict=True)):
         if message is None:
             items.append(RenderedItem(unit.data, (unit.seq,), True))
             continue
-        seqs = (unit.seq,)
+        seqs = (unit.seq, *folded[index]) if index in folded else (unit.seq,)
         items.extend(RenderedItem(item, seqs) for item in target.from_neutral(message))
     if target.merge is None:
         return items, [None] * len(items)
@@ -260,8 +263,9 @@ def render_units(
 
 def _pair_tools(
     units: Sequence[Unit], target: Format, options: RenderOptions
-) -> list[Message | None]:
-    """Each unit's message with another SDK's tool calls, results and handoffs rewritten."""
+) -> tuple[list[Message | None], dict[int, list[int]]]:
+    """Each unit's message with another SDK's tool calls, results and handoffs rewritten, and
+    for each unit the seqs of the records whose results were folded into its notes."""
     name = target.name
     # Pass 1: pair each foreign result with the latest same-id call before it, if only tool
     # traffic stands between them.
@@ -288,6 +292,7 @@ def _pair_tools(
     native = options.foreign_tools == "native"
     kept: set[tuple[int, int]] = set()
     folded: set[tuple[int, int]] = set()
+    folded_seqs: dict[int, list[int]] = {}
     out: list[Message | None] = []
     for i, unit in enumerate(units):
         message = unit.message
@@ -316,6 +321,9 @@ def _pair_tools(
                     parts.append(TextPart(tool_note(author, part, result, options.note_chars)))
                 if where is not None:
                     folded.add(where)
+                    result_seq = units[where[0]].seq
+                    if result_seq != unit.seq:
+                        folded_seqs.setdefault(i, []).append(result_seq)
             elif kind is ToolResultPart:
                 assert isinstance(part, ToolResultPart)
                 if (i, j) in kept:
@@ -328,7 +336,7 @@ def _pair_tools(
         # Notes about another agent's tools are the assistant's side of the conversation.
         role: Role = "assistant" if message.role == "tool" and not results else message.role
         out.append(_with(message, tuple(parts), role))
-    return out
+    return out, folded_seqs
 
 
 def _result_at(units: Sequence[Unit], where: tuple[int, int]) -> ToolResultPart:

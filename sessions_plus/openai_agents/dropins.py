@@ -12,6 +12,7 @@ from collections.abc import Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..conversation import ForeignTools
 from ..dropins import SHARED, dynamodb_store, file_key, redis_store, sqlite_store
 from ..ids import check_session_id
 from ..store import ConversationStore
@@ -37,6 +38,21 @@ _DEFAULT_TABLE_PREFIX = "sessions_plus"
 
 def _settings(value: SessionSettings | dict[str, Any] | None) -> SessionSettings | None:
     return coerce_session_settings(value) if value is not None else None
+
+
+_CONVERSATION_OPTIONS = ("shared", "author", "foreign_tools", "label_authors")
+"""StoreSession options every drop-in takes too (keyword-only): a shared conversation."""
+
+
+def _conversation(
+    shared: bool, author: str | None, foreign_tools: ForeignTools, label_authors: bool
+) -> dict[str, Any]:
+    return {
+        "shared": shared,
+        "author": author,
+        "foreign_tools": foreign_tools,
+        "label_authors": label_authors,
+    }
 
 
 class _OwnedStoreSession(StoreSession):
@@ -85,10 +101,12 @@ def sqlite_tables(messages_table: str, sessions_table: str) -> dict[str, str]:
 class SQLiteSession(_OwnedStoreSession):
     """Drop-in for ``agents.SQLiteSession`` over a sessions-plus SQLite store.
 
-    Same constructor, plus ``ttl`` (seconds after the last write; None keeps forever). Safe for
-    many processes on one file. Sessions on the same file (and the same table names and TTL)
-    share one store per process, closed with the last of them; every ``":memory:"`` session
-    has its own private database, as in the SDK. ``messages_table`` and ``sessions_table`` name
+    Same constructor, plus ``ttl`` (seconds after the last write; None keeps forever) and the
+    shared-conversation options of :class:`StoreSession` (``shared``, ``author``,
+    ``foreign_tools``, ``label_authors``). Safe for many processes on one file. Sessions on
+    the same file (and the same table names and TTL) share one store per process, closed with
+    the last of them; every ``":memory:"`` session has its own private database, as in the
+    SDK. ``messages_table`` and ``sessions_table`` name
     the tables (see :func:`sqlite_tables`).
     """
 
@@ -101,6 +119,10 @@ class SQLiteSession(_OwnedStoreSession):
         session_settings: SessionSettings | dict[str, Any] | None = None,
         *,
         ttl: float | None = None,
+        shared: bool = False,
+        author: str | None = None,
+        foreign_tools: ForeignTools = "text",
+        label_authors: bool = False,
     ) -> None:
         check_session_id(session_id)
         tables = sqlite_tables(messages_table, sessions_table)
@@ -115,7 +137,12 @@ class SQLiteSession(_OwnedStoreSession):
             key = file_key("sqlite", path, *sorted(tables.items()), ttl)
             store = SHARED.acquire(key, make)
             self._share_key = key
-        super().__init__(session_id, store, session_settings=_settings(session_settings))
+        super().__init__(
+            session_id,
+            store,
+            session_settings=_settings(session_settings),
+            **_conversation(shared, author, foreign_tools, label_authors),
+        )
         self.db_path = db_path
         self.sessions_table = sessions_table
         self.messages_table = messages_table
@@ -133,7 +160,9 @@ class SQLiteSession(_OwnedStoreSession):
 class RedisSession(_OwnedStoreSession):
     """Drop-in for ``agents.extensions.memory.RedisSession`` over a sessions-plus Redis store.
 
-    Same constructor and ``from_url``; works on Redis Cluster too (a ``RedisCluster`` client,
+    Same constructor and ``from_url``, plus the shared-conversation options of
+    :class:`StoreSession` (``shared``, ``author``, ``foreign_tools``, ``label_authors``); works
+    on Redis Cluster too (a ``RedisCluster`` client,
     or a ``redis+cluster://`` URL). Each append, read and pop is one round trip. As in the SDK,
     a session made by ``from_url`` owns its client: ``close()`` closes it and the session with
     it. A client you pass in stays yours: ``close()`` only releases connections the store made
@@ -151,9 +180,18 @@ class RedisSession(_OwnedStoreSession):
         key_prefix: str = _DEFAULT_TABLE_PREFIX,
         ttl: int | None = None,
         session_settings: SessionSettings | dict[str, Any] | None = None,
+        shared: bool = False,
+        author: str | None = None,
+        foreign_tools: ForeignTools = "text",
+        label_authors: bool = False,
     ) -> None:
         store = redis_store(client=redis_client, key_prefix=key_prefix, ttl=ttl)
-        super().__init__(session_id, store, session_settings=session_settings)
+        super().__init__(
+            session_id,
+            store,
+            session_settings=session_settings,
+            **_conversation(shared, author, foreign_tools, label_authors),
+        )
         self._redis: Redis | RedisCluster | None = redis_client
         self._key_prefix = key_prefix
         self._ttl = ttl
@@ -171,8 +209,9 @@ class RedisSession(_OwnedStoreSession):
     ) -> RedisSession:
         """Connect by URL (``redis://``, ``rediss://``, ``redis+cluster://``); the session
         owns the client it makes. ``redis_kwargs`` go to the redis-py client, ``kwargs``
-        (``key_prefix``, ``ttl``) to the constructor."""
-        unknown = set(kwargs) - {"key_prefix", "ttl"}
+        (``key_prefix``, ``ttl``, and ``shared``, ``author``, ``foreign_tools``,
+        ``label_authors``) to the constructor."""
+        unknown = set(kwargs) - {"key_prefix", "ttl", *_CONVERSATION_OPTIONS}
         if unknown:
             raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
         key_prefix = kwargs.get("key_prefix", _DEFAULT_TABLE_PREFIX)
@@ -183,7 +222,10 @@ class RedisSession(_OwnedStoreSession):
         check_session_id(session_id)
         store = redis_store(url=url, key_prefix=key_prefix, **options)
         session = cls.__new__(cls)
-        StoreSession.__init__(session, session_id, store, session_settings=session_settings)
+        conversation = {key: kwargs[key] for key in _CONVERSATION_OPTIONS if key in kwargs}
+        StoreSession.__init__(
+            session, session_id, store, session_settings=session_settings, **conversation
+        )
         session._redis = None
         session._key_prefix = key_prefix
         session._ttl = ttl
@@ -207,6 +249,9 @@ class RedisSession(_OwnedStoreSession):
 class DynamoDBSession(_OwnedStoreSession):
     """A session in a DynamoDB table (no SDK counterpart; shaped like the other drop-ins).
 
+    Takes the shared-conversation options of :class:`StoreSession` too (``shared``,
+    ``author``, ``foreign_tools``, ``label_authors``).
+
     Sessions with the same table, region, endpoint and TTL share one store (one client per event
     loop) per process, closed with the last of them by ``close()``/``aclose()``. With
     ``create_table=True`` the table is created (PAY_PER_REQUEST, TTL on) if missing.
@@ -222,6 +267,10 @@ class DynamoDBSession(_OwnedStoreSession):
         ttl: float | None = None,
         create_table: bool = True,
         session_settings: SessionSettings | dict[str, Any] | None = None,
+        shared: bool = False,
+        author: str | None = None,
+        foreign_tools: ForeignTools = "text",
+        label_authors: bool = False,
     ) -> None:
         check_session_id(session_id)
         options: dict[str, Any] = {
@@ -233,7 +282,12 @@ class DynamoDBSession(_OwnedStoreSession):
         key = ("dynamodb", os.getpid(), table_name, *options.values())
         store = SHARED.acquire(key, lambda: dynamodb_store(table_name, **options))
         self._share_key = key
-        super().__init__(session_id, store, session_settings=_settings(session_settings))
+        super().__init__(
+            session_id,
+            store,
+            session_settings=_settings(session_settings),
+            **_conversation(shared, author, foreign_tools, label_authors),
+        )
         self.table_name = table_name
 
     async def close(self) -> None:

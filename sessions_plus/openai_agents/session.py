@@ -13,7 +13,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
-from ..errors import ConflictError, CorruptRecordError, StoreClosedError, missing_dependency
+from ..conversation import (
+    OPENAI_RESPONSES,
+    SHARED_STREAM,
+    ForeignTools,
+    RenderOptions,
+    from_neutral,
+    note_policy,
+    read_items,
+    to_neutral_record,
+)
+from ..conversation.notes import empty_note
+from ..errors import (
+    ConfigurationError,
+    ConflictError,
+    CorruptRecordError,
+    StoreClosedError,
+    missing_dependency,
+)
 from ..ids import check_name, check_session_id
 from ..records import Record
 from ..store import DEFAULT_STREAM, ConversationStore
@@ -31,7 +48,7 @@ except ImportError as _exc:  # pragma: no cover - exercised only without the ext
 
 __all__ = ["OPENAI_FORMAT", "StoreSession"]
 
-OPENAI_FORMAT = "openai.responses"
+OPENAI_FORMAT = OPENAI_RESPONSES
 """The ``format`` written in the header of every record this adapter stores."""
 
 PrunePrefix = Callable[[TResponseInputItem], bool]
@@ -49,6 +66,19 @@ class StoreSession:
     same session id stay (they may belong to other writers), and the session's metadata remains
     until its TTL ends or :meth:`delete_session` is called. The store is the caller's:
     a StoreSession never closes it.
+
+    ``shared=True`` joins the session's shared conversation (stream ``conversation``), the one
+    Strands' ``StoreSessionManager(..., shared=True)`` agents read and write: this session's
+    own records come back exactly as stored, records of other formats converted (see
+    :mod:`sessions_plus.conversation.render` for the rules; ``foreign_tools`` and
+    ``label_authors`` choose how another SDK's tool calls and text are shown, ``author`` names
+    this writer). ``get_items(limit=N)`` is still the latest N items, read in O(N) records.
+    ``pop_item()`` removes the latest record whatever wrote it and returns it as a Responses
+    item; ``clear_session()`` empties the whole shared conversation, for every SDK. A record
+    that cannot be converted raises :class:`~sessions_plus.ConversionError`, or is shown as a
+    text note when the store's ``on_corrupt`` is ``"skip"``. Automatic compaction
+    (``OpenAIResponsesCompactionSession``) of a shared session replaces the shared history
+    for every agent, with Responses items only.
     """
 
     session_settings: SessionSettings | None = None
@@ -66,7 +96,10 @@ class StoreSession:
         *,
         session_settings: SessionSettings | dict[str, Any] | None = None,
         author: str | None = None,
-        stream: str = DEFAULT_STREAM,
+        stream: str | None = None,
+        shared: bool = False,
+        foreign_tools: ForeignTools = "text",
+        label_authors: bool = False,
     ) -> None:
         if not isinstance(store, ConversationStore):
             raise TypeError(f"store must be a ConversationStore, not {type(store).__name__}")
@@ -78,8 +111,31 @@ class StoreSession:
         )
         self.store = store
         self.author = None if author is None else check_name(author, "author")
+        self.shared = bool(shared)
+        if stream is None:
+            stream = SHARED_STREAM if self.shared else DEFAULT_STREAM
+        elif self.shared and stream != SHARED_STREAM:
+            raise ConfigurationError(
+                f"a shared session uses the stream {SHARED_STREAM!r}, not {stream!r}"
+            )
         self.stream = check_name(stream, "stream")
+        self._rendering = RenderOptions(
+            foreign_tools=foreign_tools,
+            label_authors=label_authors,
+            author=self.author,
+            on_corrupt=note_policy(store),
+        )
         self._closed = False
+
+    @property
+    def foreign_tools(self) -> ForeignTools:
+        """How another SDK's tool calls are shown (``"text"`` notes or ``"native"`` pairs)."""
+        return self._rendering.foreign_tools
+
+    @property
+    def label_authors(self) -> bool:
+        """Whether another agent's assistant text is prefixed with its author."""
+        return self._rendering.label_authors
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(session_id={self.session_id!r}, store={self.store!r})"
@@ -101,6 +157,16 @@ class StoreSession:
             if not self._negative_limit_reads_all:
                 return []
             effective = None
+        if self.shared:
+            rendered = await read_items(
+                self.store,
+                self.session_id,
+                OPENAI_FORMAT,
+                stream=self.stream,
+                limit=effective,
+                options=self._rendering,
+            )
+            return [cast(TResponseInputItem, r.item) for r in rendered]
         items = await self.store.read_data(self.session_id, stream=self.stream, limit=effective)
         return cast(list[TResponseInputItem], items)
 
@@ -123,7 +189,21 @@ class StoreSession:
         """Remove and return the latest item atomically; None when the session is empty."""
         self._check_not_closed()
         record = await await_mutation(self.store.pop(self.session_id, stream=self.stream))
-        return None if record is None else cast(TResponseInputItem, record.data)
+        if record is None:
+            return None
+        if not self.shared or record.format == OPENAI_FORMAT:
+            return cast(TResponseInputItem, record.data)
+        return cast(TResponseInputItem, self._as_item(record))
+
+    def _as_item(self, record: Record) -> Any:
+        """A popped record of another SDK as one Responses item: the last it converts to, or
+        a text note when it holds nothing a Responses model takes (reasoning only)."""
+        # The record is gone already: a bad one comes back as a note rather than an error.
+        message = to_neutral_record(record, on_corrupt="note", session_id=self.session_id)
+        items = from_neutral(message, OPENAI_FORMAT)
+        if items:
+            return items[-1]
+        return {"role": "assistant", "content": empty_note(record.seq, record.format)}
 
     async def clear_session(self) -> None:
         """Remove every item of this session's stream (documents and metadata stay)."""
@@ -169,6 +249,12 @@ class StoreSession:
             for name in ("get_items", "add_items", "pop_item", "clear_session")
         )
 
+    def _reads_records_verbatim(self) -> bool:
+        """True if ``get_items`` returns the stored records themselves (not shared: a shared
+        conversation converts other SDKs' records, so a snapshot of records is not one of
+        items)."""
+        return not self.shared and self._stores_items_verbatim()
+
     async def _atomic_replace_items(self, items: list[TResponseInputItem]) -> bool:
         """Replace the whole history with ``items`` in one atomic ``splice`` (SDK hook).
 
@@ -202,7 +288,7 @@ class StoreSession:
         still exactly what was read; it returns False, leaving history untouched, if anything
         was appended, popped or rewritten meanwhile.
         """
-        if not self._stores_items_verbatim():
+        if not self._reads_records_verbatim():
             return None
         self._check_not_closed()
         limit = max(int(limit), 1)

@@ -15,11 +15,12 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ..closing import SyncClosing
+from ..conversation import STRANDS_MESSAGE, ForeignTools, render
 from ..errors import ConfigurationError, missing_dependency
 from ..loops import DEFAULT_TIMEOUT
 from ..store import ConversationStore
 from . import _compat
-from .repository import StoreSessionRepository, record_to_message
+from .repository import StoreSessionRepository, rendered_to_message
 
 try:
     from strands.hooks.events import BeforeInvocationEvent
@@ -50,7 +51,13 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
     ``shared=True``: every agent on the session, in any process, works on one conversation
     (stream ``conversation``, records authored by agent id). Before each invocation an agent
     appends the turns others added since it last synced to its own history; its own turns are
-    visible to the others. Agent state and conversation-manager state stay per agent.
+    visible to the others. Agent state and conversation-manager state stay per agent. Turns
+    written by other SDKs (an OpenAI ``StoreSession(shared=True)``) are converted to Strands
+    messages: consecutive same-role turns are merged (into the agent's last message too) so
+    roles keep alternating; ``foreign_tools`` (``"text"`` notes, the default, or ``"native"``
+    toolUse/toolResult pairs) and ``label_authors`` choose how they are shown (see
+    :mod:`sessions_plus.conversation.render`). A call whose result is written after the sync
+    that picked up the call is shown as a call without result, then the result on its own.
 
     Two workers may open one new session at the same moment: the manager's repository accepts
     a session another worker created first (Strands' own contract, which the public
@@ -69,6 +76,8 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
         shared: bool = False,
         close_store: bool = False,
         timeout: float | None = DEFAULT_TIMEOUT,
+        foreign_tools: ForeignTools = "text",
+        label_authors: bool = False,
         **kwargs: Any,
     ) -> None:
         if (store is None) == (repository is None):
@@ -76,15 +85,26 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
         if repository is None:
             assert store is not None
             repository = StoreSessionRepository(
-                store, shared=shared, close_store=close_store, timeout=timeout
+                store,
+                shared=shared,
+                close_store=close_store,
+                timeout=timeout,
+                foreign_tools=foreign_tools,
+                label_authors=label_authors,
             )
             self._made: StoreSessionRepository | None = repository
         else:
             self._made = None
         self.shared = bool(shared)
-        self.repository = (
-            repository if repository.shared == self.shared else repository.view(shared=shared)
-        )
+        if (
+            repository.shared != self.shared
+            or repository.foreign_tools != foreign_tools
+            or repository.label_authors != bool(label_authors)
+        ):
+            repository = repository.view(
+                shared=shared, foreign_tools=foreign_tools, label_authors=label_authors
+            )
+        self.repository = repository
         # Shared-conversation bookkeeping per agent: the last seq merged into its history and
         # the seqs it wrote itself past that point (never merged twice).
         self._synced: dict[str, int] = {}
@@ -98,6 +118,7 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
                 session_repository=self.repository.view(shared=self.shared, exist_ok=True),
                 **kwargs,
             )
+            # The view shares the repository's bookkeeping of listed and converted messages.
         except BaseException:
             self.close()
             raise
@@ -179,10 +200,7 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
             self._own[agent_id] = set()
             if restoring:
                 # The history was read from the conversation up to its last record.
-                offset = getattr(
-                    getattr(agent, "conversation_manager", None), "removed_message_count", 0
-                )
-                self._synced[agent_id] = held[-1].message_id + 1 if held else int(offset or 0)
+                self._synced[agent_id] = self.repository.listed_through(self.session_id, agent_id)
             else:
                 # A new agent wrote only its initial messages: never merge them back.
                 self._synced[agent_id] = 0
@@ -224,17 +242,48 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
             after = self._synced.get(agent_id, 0)
             records = self.repository.read_records_after(self.session_id, agent_id, after)
             own = self._own.setdefault(agent_id, set())
-            merged = 0
+            others = [record for record in records if record.seq not in own]
+            own.difference_update(record.seq for record in records)
+            rendered = render(
+                others,
+                STRANDS_MESSAGE,
+                self.repository.rendering(agent_id),
+                at_start=not agent.messages,
+                session_id=self.session_id,
+            )
             held = _compat.held_records(self).setdefault(agent_id, [])
-            for record in records:
-                if record.seq in own:
-                    own.discard(record.seq)
+            for index, item in enumerate(rendered):
+                session_message = rendered_to_message(item)
+                message = session_message.to_message()
+                if not item.native:
+                    self.repository.note_converted(
+                        self.session_id, agent_id, session_message.message_id
+                    )
+                last = agent.messages[-1] if agent.messages else None
+                if (
+                    index == 0
+                    and not item.native
+                    and last is not None
+                    and last.get("role") == message["role"]
+                ):
+                    # A converted turn continues the agent's last one: one message, so roles
+                    # keep alternating (the stored messages stay as they are).
+                    agent.messages[-1] = _merged(last, message)
                     continue
-                session_message = record_to_message(record)
-                agent.messages.append(session_message.to_message())
+                agent.messages.append(message)
                 held.append(session_message)
-                merged += 1
             if records:
                 self._synced[agent_id] = records[-1].seq
             own.difference_update({seq for seq in own if seq <= self._synced[agent_id]})
-            return merged
+            return len(rendered)
+
+
+def _merged(first: Message, second: Message) -> Message:
+    """``first`` with ``second``'s blocks after its own (keeping ``first``'s tracking id)."""
+    merged: dict[str, Any] = {
+        "role": first["role"],
+        "content": [*first["content"], *second["content"]],
+    }
+    if "tracking_id" in first:
+        merged["tracking_id"] = first["tracking_id"]
+    return merged  # type: ignore[return-value]

@@ -6,7 +6,10 @@ Layout in the store (one store session per Strands session):
 * document ``agent:<agent_id>``: each ``SessionAgent`` (state, conversation-manager state);
 * document ``multi_agent:<id>``: each Swarm/Graph state;
 * stream ``agent:<agent_id>`` (or the one stream ``conversation`` when shared): the messages, as
-  log records with ``format="strands.message"`` and ``author=<agent_id>``.
+  log records with ``format="strands.message"`` and ``author=<agent_id>``. The shared stream
+  may also hold records other SDKs wrote (``openai.responses`` items of an OpenAI
+  ``StoreSession(shared=True)``): reads convert those to Strands messages (see
+  :mod:`sessions_plus.conversation`).
 
 A message's id is its record's seq minus one (Strands ids start at 0). The id is **claimed by the
 store** when the message is appended, never taken from the caller's in-memory counter, so two
@@ -22,6 +25,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..closing import SyncClosing
+from ..conversation import (
+    SHARED_STREAM,
+    STRANDS_MESSAGE,
+    ForeignTools,
+    RenderedItem,
+    RenderOptions,
+    note_policy,
+    render,
+)
 from ..errors import missing_dependency
 from ..loops import DEFAULT_TIMEOUT, BackgroundLoop
 from ..records import Record
@@ -44,11 +56,22 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-MESSAGE_FORMAT = "strands.message"
+MESSAGE_FORMAT = STRANDS_MESSAGE
 """``format`` header of every message record the adapter writes."""
 
-SHARED_STREAM = "conversation"
-"""Stream that holds the one conversation of a session in shared mode."""
+__all__ = [
+    "MESSAGE_FORMAT",
+    "SESSION_DOC",
+    "SHARED_STREAM",
+    "StoreSessionRepository",
+    "agent_doc",
+    "agent_stream",
+    "message_payload",
+    "multi_agent_doc",
+    "payload_to_message",
+    "record_to_message",
+    "rendered_to_message",
+]
 
 SESSION_DOC = "session"
 
@@ -122,6 +145,16 @@ def _restore_bytes(message: Any) -> Any:
     return message
 
 
+def rendered_to_message(rendered: RenderedItem) -> SessionMessage:
+    """A ``SessionMessage`` for one rendered item of a shared conversation.
+
+    Its id is the seq of the last record it holds minus one (a stored message keeps its own
+    id), so the next message this agent appends gets a higher id.
+    """
+    message_id = max(rendered.seqs) - 1 if rendered.seqs else -1
+    return payload_to_message(rendered.item, message_id)
+
+
 def message_payload(session_message: SessionMessage) -> dict[str, Any]:
     """The JSON payload of a message record (bytes base64-encoded; the id lives in the seq)."""
     payload = session_message.to_dict()
@@ -145,6 +178,10 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
 
     With ``shared=True`` every agent's messages go to one stream (``conversation``), authored
     by agent id: the storage side of a shared conversation (see ``StoreSessionManager``).
+    Records other SDKs wrote there are converted on read, as ``foreign_tools`` and
+    ``label_authors`` say (see :class:`~sessions_plus.conversation.RenderOptions`; the reader
+    is the agent id). A message converted from other records is never rewritten:
+    ``update_message`` raises ``SessionException`` for it.
     """
 
     def __init__(
@@ -154,11 +191,18 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
         shared: bool = False,
         close_store: bool = False,
         timeout: float | None = DEFAULT_TIMEOUT,
+        foreign_tools: ForeignTools = "text",
+        label_authors: bool = False,
     ) -> None:
         if not isinstance(store, ConversationStore):
             raise TypeError(f"store must be a ConversationStore, not {type(store).__name__}")
         self.store = store
         self.shared = bool(shared)
+        RenderOptions(foreign_tools=foreign_tools)  # validates the option
+        self.foreign_tools: ForeignTools = foreign_tools
+        self.label_authors = bool(label_authors)
+        self._listed: dict[tuple[str, str], int] = {}
+        self._converted: dict[tuple[str, str], set[int]] = {}
         self._loop = BackgroundLoop(name="sessions-plus-strands", timeout=timeout)
         if close_store:
             self._loop.on_close(store.aclose)
@@ -174,17 +218,46 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
         """The background loop every store call of this repository runs on."""
         return self._loop
 
-    def view(self, *, shared: bool, exist_ok: bool = False) -> StoreSessionRepository:
+    def view(
+        self,
+        *,
+        shared: bool,
+        exist_ok: bool = False,
+        foreign_tools: ForeignTools | None = None,
+        label_authors: bool | None = None,
+    ) -> StoreSessionRepository:
         """The same store and loop with another message layout (closing it closes nothing).
 
         ``exist_ok=True``: ``create_session`` returns the session another worker created
         first instead of raising (what a manager opening a session concurrently needs).
+        ``foreign_tools`` and ``label_authors`` (None: this repository's) choose how other
+        SDKs' records of a shared conversation are shown.
         """
         other = copy.copy(self)
         other.shared = bool(shared)
         other._exist_ok = bool(exist_ok)
         other._owns_loop = False
+        if foreign_tools is not None:
+            RenderOptions(foreign_tools=foreign_tools)
+            other.foreign_tools = foreign_tools
+        if label_authors is not None:
+            other.label_authors = bool(label_authors)
         return other
+
+    def rendering(self, agent_id: str) -> RenderOptions:
+        """How ``agent_id`` is shown a shared conversation's records of other SDKs."""
+        return RenderOptions(
+            foreign_tools=self.foreign_tools,
+            label_authors=self.label_authors,
+            author=agent_id,
+            on_corrupt=note_policy(self.store),
+        )
+
+    def listed_through(self, session_id: str, agent_id: str) -> int:
+        """The last seq of the shared conversation the latest ``list_messages`` for
+        ``agent_id`` covered (0 if none): where its restored history ends."""
+        with self._created_lock:
+            return self._listed.get((session_id, agent_id), 0)
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run one store coroutine on the background loop and return its result."""
@@ -322,15 +395,26 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
                 before=message_id + 2,
             )
         )
-        return record_to_message(records[0]) if records else None
+        if not records:
+            return None
+        if not self.shared or records[0].format == MESSAGE_FORMAT:
+            return record_to_message(records[0])
+        rendered = render(records, MESSAGE_FORMAT, self.rendering(agent_id), at_start=False)
+        return rendered_to_message(rendered[-1]) if rendered else None
 
     def update_message(
         self, session_id: str, agent_id: str, session_message: SessionMessage, **kwargs: Any
     ) -> None:
         """Overwrite a stored message in place (redaction), keeping its ``created_at``."""
-        previous = self.read_message(session_id, agent_id, session_message.message_id)
+        message_id = session_message.message_id
+        if self.shared and self._was_converted(session_id, agent_id, message_id):
+            raise SessionException(
+                f"Message {message_id} was converted from other records of the shared "
+                "conversation; it cannot be rewritten"
+            )
+        previous = self.read_message(session_id, agent_id, message_id)
         if previous is None:
-            raise SessionException(f"Message {session_message.message_id} does not exist")
+            raise SessionException(f"Message {message_id} does not exist")
         session_message.created_at = previous.created_at
         session_message.updated_at = _now()
         self.run(
@@ -350,7 +434,14 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
         offset: int = 0,
         **kwargs: Any,
     ) -> list[SessionMessage]:
-        """Messages in id order, skipping the first ``offset``, at most ``limit`` of them."""
+        """Messages in id order, skipping the first ``offset``, at most ``limit`` of them.
+
+        In shared mode these are the conversation's messages as ``agent_id`` sees it: other
+        SDKs' records converted and merged into alternating turns (``offset`` and ``limit``
+        count those messages).
+        """
+        if self.shared:
+            return self._list_shared(session_id, agent_id, limit, offset)
         stream = self.stream_of(agent_id)
         after = offset or None
         if self.store.on_corrupt == "raise":
@@ -367,6 +458,29 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
             self.store.read(session_id, stream=stream, after=after, limit=limit, keep="earliest")
         )
         return [record_to_message(record) for record in records]
+
+    def _list_shared(
+        self, session_id: str, agent_id: str, limit: int | None, offset: int
+    ) -> list[SessionMessage]:
+        records = self.run(self.store.read(session_id, stream=SHARED_STREAM))
+        key = (session_id, agent_id)
+        rendered = render(records, MESSAGE_FORMAT, self.rendering(agent_id), session_id=session_id)
+        converted = {max(r.seqs) - 1 for r in rendered if not r.native and r.seqs}
+        with self._created_lock:
+            self._listed[key] = records[-1].seq if records else 0
+            self._converted.setdefault(key, set()).update(converted)
+        window = rendered[offset:] if limit is None else rendered[offset : offset + limit]
+        return [rendered_to_message(r) for r in window]
+
+    def note_converted(self, session_id: str, agent_id: str, message_id: int) -> None:
+        """Remember that ``agent_id`` holds message ``message_id`` converted from other
+        records (it must never be written back)."""
+        with self._created_lock:
+            self._converted.setdefault((session_id, agent_id), set()).add(message_id)
+
+    def _was_converted(self, session_id: str, agent_id: str, message_id: int) -> bool:
+        with self._created_lock:
+            return message_id in self._converted.get((session_id, agent_id), ())
 
     def read_records_after(self, session_id: str, agent_id: str, after: int) -> list[Record]:
         """Raw records of ``agent_id``'s stream after seq ``after`` (for conversation sync)."""

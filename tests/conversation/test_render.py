@@ -95,7 +95,7 @@ def test_foreign_tool_calls_become_notes_by_default() -> None:
             {"text": "It is sunny."},
         ],
     ]
-    assert rendered[1].seqs == (2, 4)  # the output record is folded into the note
+    assert rendered[1].seqs == (2, 3, 4)  # the output record is folded into the note
     strands = records(
         st(s_text("user", "look up abc")),
         st(s_use("t1", "lookup", {"q": "abc"})),

@@ -35,6 +35,10 @@ def _same(item: Any) -> Any:
     return item
 
 
+def _any_item(item: Any) -> bool:
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Format:
     """One stored item shape (the record ``format`` header) and its pair of converters.
@@ -54,6 +58,8 @@ class Format:
       handoff (OpenAI ``transfer_to_<agent>``, Strands ``handoff_to_agent``).
     * ``native_call_ok(call)``: whether a foreign tool call can be written natively here.
     * ``export(item)``: the item as handed out by ``export_conversation``.
+    * ``accepts(item)``: a cheap check that a stored item of this format has its shape, so a
+      broken one is never passed to an SDK as it is (own records are not converted).
     * ``alias``: the short name ``export_conversation(as_=...)`` accepts.
     """
 
@@ -66,6 +72,7 @@ class Format:
     handoff_target: Callable[[ToolCallPart], str | None] = _no_handoff
     native_call_ok: Callable[[ToolCallPart], bool] = _any_call
     export: Callable[[Any], Any] = _same
+    accepts: Callable[[Any], bool] = _any_item
 
     @property
     def alternating(self) -> bool:

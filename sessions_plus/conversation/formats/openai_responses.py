@@ -414,6 +414,16 @@ def handoff_target(call: ToolCallPart) -> str | None:
     return None
 
 
+def accepts(item: Any) -> bool:
+    """An item: an object with a ``type``, or a message's ``role`` and ``content``."""
+    if type(item) is not dict:
+        return False
+    kind = item.get("type")
+    if type(kind) is str and kind and kind != "message":
+        return True
+    return type(item.get("role")) is str and "content" in item
+
+
 FORMAT = Format(
     name=NAME,
     alias="openai",
@@ -421,4 +431,5 @@ FORMAT = Format(
     from_neutral=from_neutral,
     role_of=role_of,
     handoff_target=handoff_target,
+    accepts=accepts,
 )

@@ -423,6 +423,11 @@ def native_call_ok(call: ToolCallPart) -> bool:
     return type(call.input) is dict
 
 
+def accepts(item: Any) -> bool:
+    """A stored message: a record whose (redacted or original) message has a role and blocks."""
+    return type(item) is dict and type(item.get("message")) is dict and role_of(item) is not None
+
+
 def export(item: Any) -> Any:
     """A stored message as a Strands ``Message`` (what ``Agent(messages=...)`` takes)."""
     return _effective(item)
@@ -438,4 +443,5 @@ FORMAT = Format(
     handoff_target=handoff_target,
     native_call_ok=native_call_ok,
     export=export,
+    accepts=accepts,
 )

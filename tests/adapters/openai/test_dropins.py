@@ -28,10 +28,19 @@ def parameters(function: Any) -> list[tuple[str, Any]]:
     return [(p.name, p.kind) for p in inspect.signature(function).parameters.values()]
 
 
+SHARED_OPTIONS = ["shared", "author", "foreign_tools", "label_authors"]
+"""Keyword-only additions of every drop-in: a shared conversation (see test_shared.py)."""
+
+
 def test_constructors_mirror_the_sdk() -> None:
     assert parameters(SQLiteSession.__init__)[:6] == parameters(SdkSQLiteSession.__init__)
-    assert parameters(RedisSession.__init__) == parameters(SdkRedisSession.__init__)
+    sdk_redis = parameters(SdkRedisSession.__init__)
+    assert parameters(RedisSession.__init__)[: len(sdk_redis)] == sdk_redis
+    assert parameters(RedisSession.__init__)[len(sdk_redis) :] == [
+        (name, inspect.Parameter.KEYWORD_ONLY) for name in SHARED_OPTIONS
+    ]
     assert parameters(RedisSession.from_url) == parameters(SdkRedisSession.from_url)
+    assert [name for name, _ in parameters(SQLiteSession.__init__)[6:]] == ["ttl", *SHARED_OPTIONS]
     sdk_defaults = inspect.signature(SdkSQLiteSession.__init__).parameters
     ours = inspect.signature(SQLiteSession.__init__).parameters
     for name in ("db_path", "sessions_table", "messages_table", "session_settings"):
@@ -45,6 +54,7 @@ def test_constructors_mirror_the_sdk() -> None:
         "ttl",
         "create_table",
         "session_settings",
+        *SHARED_OPTIONS,
     ]
 
 
