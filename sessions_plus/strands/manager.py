@@ -23,7 +23,7 @@ from . import _compat
 from .repository import StoreSessionRepository, rendered_to_message
 
 try:
-    from strands.hooks.events import BeforeInvocationEvent
+    from strands.hooks.events import BeforeInvocationEvent, BeforeModelCallEvent
     from strands.session.repository_session_manager import RepositorySessionManager
     from strands.types.exceptions import SessionException
     from strands.types.session import Session, SessionAgent, SessionMessage, SessionType
@@ -109,6 +109,8 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
         # the seqs it wrote itself past that point (never merged twice).
         self._synced: dict[str, int] = {}
         self._own: dict[str, set[int]] = {}
+        # Per agent, the ids of the message dicts in its history converted from other SDKs.
+        self._converted: dict[str, set[int]] = {}
         self._sync_lock = threading.RLock()
         try:
             super().__init__(
@@ -181,9 +183,34 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
         super().register_hooks(registry, **kwargs)
         if self.shared:
             registry.add_callback(BeforeInvocationEvent, self._on_before_invocation)
+            registry.add_callback(BeforeModelCallEvent, self._on_before_model_call)
 
     def _on_before_invocation(self, event: BeforeInvocationEvent) -> None:
         self.sync_conversation(event.agent)
+
+    def _on_before_model_call(self, event: BeforeModelCallEvent) -> None:
+        """Keep roles alternating where Strands appended the agent's own message right after a
+        converted one of the same role (its prompt after another SDK's user turn): the two
+        are sent as one message. The stored messages stay as they were written."""
+        agent = event.agent
+        with self._sync_lock:
+            converted = self._converted.get(agent.agent_id)
+            if not converted:
+                return
+            messages = agent.messages
+            index = 1
+            while index < len(messages):
+                first, second = messages[index - 1], messages[index]
+                if first.get("role") == second.get("role") and (
+                    id(first) in converted or id(second) in converted
+                ):
+                    merged = _merged(
+                        first, second, keep=second if id(first) in converted else first
+                    )
+                    messages[index - 1 : index + 1] = [merged]
+                    converted.add(id(merged))
+                    continue
+                index += 1
 
     def initialize(self, agent: LocalAgent, **kwargs: Any) -> None:
         """Restore (or create) the agent; in shared mode also merge others' turns."""
@@ -252,10 +279,12 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
                 session_id=self.session_id,
             )
             held = _compat.held_records(self).setdefault(agent_id, [])
+            converted = self._converted.setdefault(agent_id, set())
             for index, item in enumerate(rendered):
                 session_message = rendered_to_message(item)
                 message = session_message.to_message()
                 if not item.native:
+                    converted.add(id(message))
                     self.repository.note_converted(
                         self.session_id, agent_id, session_message.message_id
                     )
@@ -268,7 +297,9 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
                 ):
                     # A converted turn continues the agent's last one: one message, so roles
                     # keep alternating (the stored messages stay as they are).
-                    agent.messages[-1] = _merged(last, message)
+                    merged = _merged(last, message, keep=last)
+                    agent.messages[-1] = merged
+                    converted.add(id(merged))
                     continue
                 agent.messages.append(message)
                 held.append(session_message)
@@ -278,12 +309,13 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
             return len(rendered)
 
 
-def _merged(first: Message, second: Message) -> Message:
-    """``first`` with ``second``'s blocks after its own (keeping ``first``'s tracking id)."""
+def _merged(first: Message, second: Message, *, keep: Message) -> Message:
+    """One message of ``first``'s blocks, then ``second``'s; with ``keep``'s tracking id (the
+    agent's own message's, so Strands still finds the record it wrote)."""
     merged: dict[str, Any] = {
         "role": first["role"],
         "content": [*first["content"], *second["content"]],
     }
-    if "tracking_id" in first:
-        merged["tracking_id"] = first["tracking_id"]
+    if "tracking_id" in keep:
+        merged["tracking_id"] = keep["tracking_id"]
     return merged  # type: ignore[return-value]
