@@ -1,0 +1,70 @@
+"""Helpers of the trace tests: a scripted run recorded through the SDK-free core, an outage."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sessions_plus import ConversationStore, Record, StoreUnavailableError
+from sessions_plus.traces import TRACE_STREAM, TraceRecorder, Usage
+
+SID = "trace:{session}/1"
+"""A session id with the characters backends must escape."""
+
+STEP1_USAGE = Usage(requests=1, input_tokens=100, output_tokens=20, total_tokens=120)
+STEP2_USAGE = Usage(
+    requests=1, input_tokens=150, output_tokens=10, total_tokens=160, cached_tokens=80
+)
+STEP3_USAGE = Usage(
+    requests=1, input_tokens=200, output_tokens=40, total_tokens=240, reasoning_tokens=16
+)
+
+
+async def record_full_run(recorder: TraceRecorder, query: Any = "What is the weather?") -> str:
+    """A run with every kind of event: two tool calls in one step (one fails), a handoff from
+    ``triage`` to ``weather``, a final step and the end. Returns the run id."""
+    run = await recorder.start_run("triage", query)
+    assert (
+        await run.step(
+            "triage",
+            thinking="I need the city and the forecast.",
+            usage=STEP1_USAGE,
+            tool_calls=[("call-1", "lookup_city"), ("call-2", "forecast")],
+        )
+        == 1
+    )
+    await run.tool_start("triage", "call-1", "lookup_city", {"name": "Paris"})
+    await run.tool_start("triage", "call-2", "forecast", {"city": "Paris", "days": 2})
+    await run.tool_end("triage", "call-2", "forecast", error=ValueError("no forecast for Paris"))
+    await run.tool_end("triage", "call-1", "lookup_city", {"city": "Paris", "country": "FR"})
+    handing = await run.step("triage", thinking="Over to the weather agent.", usage=STEP2_USAGE)
+    assert handing == 2
+    await run.handoff("triage", "weather")
+    assert await run.step("weather", thinking="Sunny, 21 C.", usage=STEP3_USAGE) == 3
+    await run.end("weather", "It is sunny in Paris.")
+    return run.run_id
+
+
+async def raw_trace(store: ConversationStore, session_id: str = SID) -> list[Record]:
+    return await store.read(session_id, stream=TRACE_STREAM)
+
+
+class Outage:
+    """Makes ``store.append`` fail like a store that is down, while ``down`` is True.
+
+    The store stays a real backend; only its writes are cut (as a network partition would).
+    """
+
+    def __init__(self, store: ConversationStore) -> None:
+        self.store = store
+        self.down = False
+        self.failed = 0
+        real: Callable[..., Awaitable[list[int]]] = store.append
+
+        async def append(*args: Any, **kwargs: Any) -> list[int]:
+            if self.down:
+                self.failed += 1
+                raise StoreUnavailableError("injected outage: the store is down")
+            return await real(*args, **kwargs)
+
+        store.append = append  # type: ignore[method-assign]
