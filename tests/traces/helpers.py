@@ -22,10 +22,10 @@ STEP3_USAGE = Usage(
 
 async def record_full_run(recorder: TraceRecorder, query: Any = "What is the weather?") -> str:
     """A run with every kind of event: two tool calls in one step (one fails), a handoff from
-    ``triage`` to ``weather``, a final step and the end. Returns the run id."""
-    run = await recorder.start_run("triage", query)
+    ``triage`` to ``weather``, a final step and the end; flushed. Returns the run id."""
+    run = recorder.start_run("triage", query)
     assert (
-        await run.step(
+        run.step(
             "triage",
             thinking="I need the city and the forecast.",
             usage=STEP1_USAGE,
@@ -33,15 +33,16 @@ async def record_full_run(recorder: TraceRecorder, query: Any = "What is the wea
         )
         == 1
     )
-    await run.tool_start("triage", "call-1", "lookup_city", {"name": "Paris"})
-    await run.tool_start("triage", "call-2", "forecast", {"city": "Paris", "days": 2})
-    await run.tool_end("triage", "call-2", "forecast", error=ValueError("no forecast for Paris"))
-    await run.tool_end("triage", "call-1", "lookup_city", {"city": "Paris", "country": "FR"})
-    handing = await run.step("triage", thinking="Over to the weather agent.", usage=STEP2_USAGE)
+    run.tool_start("triage", "call-1", "lookup_city", {"name": "Paris"})
+    run.tool_start("triage", "call-2", "forecast", {"city": "Paris", "days": 2})
+    run.tool_end("triage", "call-2", "forecast", error=ValueError("no forecast for Paris"))
+    run.tool_end("triage", "call-1", "lookup_city", {"city": "Paris", "country": "FR"})
+    handing = run.step("triage", thinking="Over to the weather agent.", usage=STEP2_USAGE)
     assert handing == 2
-    await run.handoff("triage", "weather")
-    assert await run.step("weather", thinking="Sunny, 21 C.", usage=STEP3_USAGE) == 3
-    await run.end("weather", "It is sunny in Paris.")
+    run.handoff("triage", "weather")
+    assert run.step("weather", thinking="Sunny, 21 C.", usage=STEP3_USAGE) == 3
+    run.end("weather", "It is sunny in Paris.")
+    await run.flush()
     return run.run_id
 
 
@@ -66,5 +67,22 @@ class Outage:
                 self.failed += 1
                 raise StoreUnavailableError("injected outage: the store is down")
             return await real(*args, **kwargs)
+
+        store.append = append  # type: ignore[method-assign]
+
+
+class AppendCounter:
+    """Counts the trace appends a store serves and the records they carry."""
+
+    def __init__(self, store: ConversationStore) -> None:
+        self.calls = 0
+        self.items = 0
+        real: Callable[..., Awaitable[list[int]]] = store.append
+
+        async def append(session_id: str, items: Any, **kwargs: Any) -> list[int]:
+            if kwargs.get("stream") == TRACE_STREAM:
+                self.calls += 1
+                self.items += len(items)
+            return await real(session_id, items, **kwargs)
 
         store.append = append  # type: ignore[method-assign]

@@ -87,9 +87,10 @@ async def test_the_latest_run_also_while_it_runs(store_factory: StoreFactory) ->
     assert await get_reasoning_history(store, SID) == []
     recorder = TraceRecorder(store, SID, sdk="strands")
     first = await record_full_run(recorder, "first")
-    run = await recorder.start_run("solo", "second")
-    await run.step("solo", thinking="working", tool_calls=[("c", "slow")])
-    await run.tool_start("solo", "c", "slow", {"n": 3})
+    run = recorder.start_run("solo", "second")
+    run.step("solo", thinking="working", tool_calls=[("c", "slow")])
+    run.tool_start("solo", "c", "slow", {"n": 3})
+    await run.flush()
     live = await get_reasoning(store, SID)
     assert live is not None and live.run_id == run.run_id != first
     assert (live.status, live.query, live.final_response, live.ended_at) == (
@@ -101,8 +102,9 @@ async def test_the_latest_run_also_while_it_runs(store_factory: StoreFactory) ->
     assert live.agent == "solo" and live.total_steps == 1
     [tool] = live.tools
     assert (tool.result, tool.status, tool.ended_at) == (None, "running", None)
-    await run.tool_end("solo", "c", "slow", 9)
-    await run.fail("solo", TimeoutError("model timed out"))
+    run.tool_end("solo", "c", "slow", 9)
+    run.fail("solo", TimeoutError("model timed out"))
+    await run.flush()
     done = await get_reasoning(store, SID)
     assert done is not None and done.status == "failed"
     assert done.error == "TimeoutError: model timed out" and done.tools[0].result == 9
@@ -128,14 +130,16 @@ async def test_get_reasoning_reads_backwards_only_to_the_latest_start(
     recorder = TraceRecorder(store, SID, sdk="strands")
     runs = store_factory.scaled(60, 30, 20)
     for n in range(runs):
-        run = await recorder.start_run("a", n)
+        run = recorder.start_run("a", n)
         for _ in range(9):
-            await run.step("a")
+            run.step("a")
+        await run.flush()
     long_steps = store_factory.scaled(300, 150, 80)
-    run = await recorder.start_run("a", "long")
+    run = recorder.start_run("a", "long")
     for _ in range(long_steps):
-        await run.step("a")
-    await run.end("a", "ok")
+        run.step("a")
+    run.end("a", "ok")
+    await run.flush()
     counter = ReadCounter(store)
 
     latest = await get_reasoning(store, SID)
@@ -171,9 +175,10 @@ async def test_session_usage_totals_and_tool_counts(store_factory: StoreFactory)
     recorder = TraceRecorder(store, SID, sdk="openai-agents")
     await record_full_run(recorder)
     await record_full_run(recorder)
-    run = await recorder.start_run("a", "third")
-    await run.step("a", usage=Usage(requests=1, input_tokens=1, output_tokens=1, total_tokens=2))
-    await run.tool_start("a", "x", "forecast", {})
+    run = recorder.start_run("a", "third")
+    run.step("a", usage=Usage(requests=1, input_tokens=1, output_tokens=1, total_tokens=2))
+    run.tool_start("a", "x", "forecast", {})
+    await run.flush()
     usage = await session_usage(store, SID)
     one_run = STEP1_USAGE + STEP2_USAGE + STEP3_USAGE
     assert usage.runs == 3

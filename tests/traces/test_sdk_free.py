@@ -16,8 +16,9 @@ def test_traces_load_no_optional_dependency() -> None:
         "from sessions_plus import traces\n"
         "async def main():\n"
         "    store = MemoryStore()\n"
-        "    run = await traces.TraceRecorder(store, 's', sdk='x').start_run('a', 'q')\n"
-        "    await run.end('a', 'ok')\n"
+        "    run = traces.TraceRecorder(store, 's', sdk='x').start_run('a', 'q')\n"
+        "    run.end('a', 'ok')\n"
+        "    await run.flush()\n"
         "    print(json.dumps((await traces.get_reasoning(store, 's')).status))\n"
         "asyncio.run(main())\n"
     )

@@ -80,7 +80,8 @@ async def test_watch_follows_a_session_that_started_over(store_factory: StoreFac
         await record_full_run(recorder)
         assert await collect_until_end(queue) == FULL_RUN
         await store.delete(SID)
-        run = await recorder.start_run("a", "again")
+        run = recorder.start_run("a", "again")
+        await run.flush()
         event = await asyncio.wait_for(queue.get(), BOUND)
         assert (event.seq, event.type, event.run_id) == (1, "run_start", run.run_id)
     finally:
@@ -147,19 +148,19 @@ async def test_a_monitor_in_another_process_sees_each_event_while_the_run_waits(
     """Real time, proven: the tool does not end until the other process has seen it start."""
     store = cross_process_factory()
     recorder = TraceRecorder(store, SID, sdk="strands")
-    run = await recorder.start_run("agent", "slow question")  # before the monitor starts
+    run = recorder.start_run("agent", "slow question")  # before the monitor starts
     monitor = await start_python(MONITOR, cross_process_factory.url(), SID, mode)
     try:
         assert (await next_line(monitor))["type"] == "ready"
-        await run.step("agent", thinking="calling the slow tool", tool_calls=[("c1", "slow")])
-        await run.tool_start("agent", "c1", "slow", {"seconds": 1})
+        run.step("agent", thinking="calling the slow tool", tool_calls=[("c1", "slow")])
+        run.tool_start("agent", "c1", "slow", {"seconds": 1})
         seen = [await next_line(monitor)]
         while seen[-1]["type"] != "tool_start":  # the tool blocks until the monitor saw it
             seen.append(await next_line(monitor))
         assert seen[-1]["name"] == "slow"
-        await run.tool_end("agent", "c1", "slow", "done")
-        await run.step("agent", thinking="answering")
-        await run.end("agent", "answer")
+        run.tool_end("agent", "c1", "slow", "done")
+        run.step("agent", thinking="answering")
+        run.end("agent", "answer")
         seen += [json.loads(line) for line in (await output_of(monitor, BOUND)).splitlines()]
     finally:
         if monitor.returncode is None:
