@@ -12,8 +12,15 @@ reads them back:
 * :func:`get_reasoning_history` — every run, oldest first; :func:`get_run` — one by id;
 * :func:`session_usage` — :class:`Usage` totals and per-tool call counts;
 * :func:`watch` — an async iterator of :class:`TraceEvent` as they are written;
-* ``*_sync`` wrappers of each, for scripts.
+* ``*_sync`` wrappers of each, for scripts;
+* :func:`render_trace` / :func:`render_event` / :func:`render_text` / :func:`trace_json` /
+  :func:`event_json` (:mod:`sessions_plus.traces.render`, needs ``rich``; loaded on first use).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .events import (
     EVENT_TYPES,
@@ -50,6 +57,31 @@ from .sync import (
     watch_sync,
 )
 
+if TYPE_CHECKING:
+    from .render import event_json, render_event, render_run, render_text, render_trace, trace_json
+
+_LAZY = {
+    name: "sessions_plus.traces.render"
+    for name in (
+        "event_json",
+        "render_event",
+        "render_run",
+        "render_text",
+        "render_trace",
+        "trace_json",
+    )
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sessions_plus.traces' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "EVENT_TYPES",
     "HANDOFF",
@@ -73,6 +105,7 @@ __all__ = [
     "TraceRecorder",
     "Usage",
     "event_from_record",
+    "event_json",
     "fold",
     "get_reasoning",
     "get_reasoning_history",
@@ -81,9 +114,14 @@ __all__ = [
     "get_run",
     "get_run_sync",
     "read_events",
+    "render_event",
+    "render_run",
+    "render_text",
+    "render_trace",
     "session_usage",
     "session_usage_sync",
     "to_json_value",
+    "trace_json",
     "watch",
     "watch_sync",
 ]
