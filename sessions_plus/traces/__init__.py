@@ -12,6 +12,7 @@ reads them back:
 * :func:`get_reasoning_history` — every run, oldest first; :func:`get_run` — one by id;
 * :func:`session_usage` — :class:`Usage` totals and per-tool call counts;
 * :func:`watch` — an async iterator of :class:`TraceEvent` as they are written;
+  :func:`follow` — snapshots of one run as it grows, until it ends;
 * ``*_sync`` wrappers of each, for scripts;
 * :func:`render_trace` / :func:`render_event` / :func:`render_text` / :func:`trace_json` /
   :func:`event_json` (:mod:`sessions_plus.traces.render`, needs ``rich``; loaded on first use).
@@ -41,6 +42,7 @@ from .events import (
 from .fold import fold
 from .model import Reasoning, ReasoningStep, RunStatus, SessionUsage, ToolData, ToolStatus, Usage
 from .reader import (
+    follow,
     get_reasoning,
     get_reasoning_history,
     get_run,
@@ -107,6 +109,7 @@ __all__ = [
     "event_from_record",
     "event_json",
     "fold",
+    "follow",
     "get_reasoning",
     "get_reasoning_history",
     "get_reasoning_history_sync",

@@ -44,16 +44,21 @@ async def read_events(
         after = records[-1].seq
 
 
-async def _latest_runs(store: ConversationStore, session_id: str, count: int) -> list[Reasoning]:
-    """The ``count`` runs that started last, oldest first, reading backwards in pages."""
+async def _latest_run_events(
+    store: ConversationStore, session_id: str, count: int
+) -> tuple[list[TraceEvent], int]:
+    """The events of the ``count`` runs that started last, reading backwards in pages, and the
+    last seq read (the stream's end when the read began)."""
     pages: list[list[TraceEvent]] = []
     starts: list[TraceEvent] = []
     before: int | None = None
+    end = 0
     size = BACK_PAGE_FIRST
     while len(starts) < count:
         records = await store.read(session_id, stream=TRACE_STREAM, limit=size, before=before)
         if not records:
             break
+        end = end or records[-1].seq
         events = events_from_records(records)
         pages.append(events)
         starts.extend(e for e in reversed(events) if e.type == RUN_START)
@@ -64,10 +69,16 @@ async def _latest_runs(store: ConversationStore, session_id: str, count: int) ->
     events = [event for page in reversed(pages) for event in page]
     if not starts:  # no start recorded (the store was down): the run of the latest event
         if not events:
-            return []
+            return [], end
         starts = [events[-1]]
     chosen = {event.run_id: event.seq for event in starts[:count]}
-    return fold(e for e in events if e.run_id in chosen and e.seq >= chosen[e.run_id])
+    return [e for e in events if e.run_id in chosen and e.seq >= chosen[e.run_id]], end
+
+
+async def _latest_runs(store: ConversationStore, session_id: str, count: int) -> list[Reasoning]:
+    """The ``count`` runs that started last, oldest first."""
+    events, _ = await _latest_run_events(store, session_id, count)
+    return fold(events)
 
 
 async def get_reasoning(store: ConversationStore, session_id: str) -> Reasoning | None:
@@ -196,3 +207,44 @@ async def watch(
             yield event
         if poller.delay:
             await asyncio.sleep(poller.delay)
+
+
+async def follow(
+    store: ConversationStore,
+    session_id: str,
+    *,
+    run_id: str | None = None,
+    min_interval: float = WATCH_MIN_INTERVAL,
+    max_interval: float = WATCH_MAX_INTERVAL,
+) -> AsyncIterator[Reasoning]:
+    """Yield one run as it grows: a new :class:`Reasoning` snapshot for each of its events as
+    it is written, ending after the run's end or failure.
+
+    ``run_id=None`` follows the latest run (so a finished latest run is yielded once), or, if
+    the session has none yet, the next one to start. Latency and errors as :func:`watch`; it
+    reads the run's events once, then only what is new.
+    """
+    if run_id is None:
+        mine, end = await _latest_run_events(store, session_id, 1)
+        target = mine[-1].run_id if mine else None
+    else:
+        every = await read_events(store, session_id)
+        mine = [event for event in every if event.run_id == run_id]
+        end, target = (every[-1].seq if every else 0), run_id
+    if mine:
+        snapshot = fold(mine)[0]
+        yield snapshot
+        if snapshot.status != "running":
+            return
+    async for event in watch(
+        store, session_id, after=end, min_interval=min_interval, max_interval=max_interval
+    ):
+        if target is None and event.type == RUN_START:
+            target = event.run_id
+        if event.run_id != target:
+            continue
+        mine.append(event)
+        snapshot = fold(mine)[0]
+        yield snapshot
+        if snapshot.status != "running":
+            return

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 
-from sessions_plus.traces import TraceEvent, TraceRecorder, watch, watch_sync
+from sessions_plus.traces import TraceEvent, TraceRecorder, follow, get_reasoning, watch, watch_sync
 from tests.fixtures.factory import StoreFactory
 from tests.fixtures.processes import output_of, start_python
 
@@ -170,3 +171,61 @@ async def test_a_monitor_in_another_process_sees_each_event_while_the_run_waits(
     assert types == ["run_start", "step", "tool_start", "tool_end", "step", "run_end"]
     assert [event["seq"] for event in seen] == list(range(1, 7))
     assert {event["run_id"] for event in seen} == {run.run_id}
+
+
+async def test_follow_yields_a_growing_run_until_it_ends(store_factory: StoreFactory) -> None:
+    store = store_factory()
+    recorder = TraceRecorder(store, SID, sdk="strands")
+
+    async def snapshots(**options: object) -> list[Any]:
+        got = []
+        async for run in follow(store, SID, **FAST, **options):  # type: ignore[arg-type]
+            got.append(run)
+        return got
+
+    read_once = asyncio.Event()
+    real_read = store.read
+
+    async def read(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await real_read(*args, **kwargs)
+        finally:
+            read_once.set()
+
+    store.read = read  # type: ignore[method-assign]
+    waiting = asyncio.create_task(snapshots())  # no run yet: follows the next one to start
+    await asyncio.wait_for(read_once.wait(), BOUND)  # it found the session empty
+    first = await record_full_run(recorder)
+    runs = await asyncio.wait_for(waiting, BOUND)
+    assert [r.run_id for r in runs] == [first] * 10
+    assert [r.status for r in runs] == ["running"] * 9 + ["completed"]
+    assert [r.last_seq for r in runs] == list(range(1, 11))
+    assert runs[-1] == await get_reasoning(store, SID)
+
+    assert [r.status for r in await snapshots()] == ["completed"]  # latest run, finished
+
+    live = recorder.start_run("b", "second")
+    live.step("b", thinking="t")
+    await live.flush()
+    got: list[Any] = []
+    first_seen = asyncio.Event()
+
+    async def collect() -> None:
+        async for run in follow(store, SID, **FAST):  # type: ignore[arg-type]
+            got.append(run)
+            first_seen.set()
+
+    following = asyncio.create_task(collect())
+    await asyncio.wait_for(first_seen.wait(), BOUND)  # following the live run now
+    noise = TraceRecorder(store, SID, sdk="strands").start_run("other", "interleaved")
+    noise.step("other")
+    live.tool_start("b", "c", "f", 1)
+    live.end("b", "done")
+    await asyncio.gather(noise.flush(), live.flush())
+    await asyncio.wait_for(following, BOUND)
+    assert {r.run_id for r in got} == {live.run_id}
+    assert got[0].total_steps == 1 and got[-1].status == "completed"
+    assert got[-1].final_response == "done" and len(got[-1].tools) == 1
+
+    old = await snapshots(run_id=first)
+    assert len(old) == 1 and old[0] == runs[-1]
