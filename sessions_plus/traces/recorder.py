@@ -29,6 +29,7 @@ import asyncio
 import concurrent.futures
 import itertools
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -135,8 +136,14 @@ class RunRecorder:
     """Records the events of one run, in order, through the run's writer task.
 
     Each event method queues exactly one event and returns at once; it is thread-safe. After
-    :meth:`end` or :meth:`fail` the run is ``finished`` and further ``end``/``fail`` calls are
-    ignored (an SDK may report an error after the run's end hook ran).
+    :meth:`end` or :meth:`fail` the run is ``finished``. ``end`` is recorded once, and not after
+    a failure; ``fail`` is recorded once, also after ``end``: an SDK may raise after its end
+    hook ran (the OpenAI SDK runs output guardrails after ``on_agent_end``), and the run then
+    failed after all.
+
+    If the writer's loop is closed before the run's events are written (a ``run_sync`` loop
+    that is gone), the run moves its writer to a shared background loop, so nothing queued is
+    lost.
     """
 
     def __init__(
@@ -149,11 +156,14 @@ class RunRecorder:
         self.dropped = 0
         """Events of this run that could not be written."""
         self.finished = False
+        self.failed = False
         self.error: BaseException | None = None
         """With ``strict=True``: the store error that failed a write (raised by the next call)."""
         self._numbers = itertools.count(1)
         self._steps = 0
         self._pending: list[Event] = []
+        self._lock = threading.Lock()  # the pending list, should two loops ever touch it
+        self._generation = 0  # bumped when the writer moves: an old writer task stops
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Future[None] | None = None
 
@@ -227,10 +237,11 @@ class RunRecorder:
         self.emit(RUN_END, agent, final_response=to_json_value(final_response), dropped=None)
 
     def fail(self, agent: str | None, error: BaseException | str) -> None:
-        """Record the run's failure with its error (once), even after a strict store error."""
-        if self.finished:
+        """Record the run's failure with its error (once; also after :meth:`end`, and after a
+        strict store error)."""
+        if self.failed:
             return
-        self.finished = True
+        self.finished = self.failed = True
         self.emit(RUN_FAILED, agent, error=self._error_text(error), dropped=None, check=False)
 
     def emit(self, kind: str, agent: str | None, *, check: bool = True, **fields: Any) -> None:
@@ -254,15 +265,14 @@ class RunRecorder:
             event.update(fields)
         else:
             event.update((k, v) for k, v in fields.items() if k not in DATA_FIELDS)
+        with self._lock:
+            self._pending.append(event)
         if _running_loop() is self.loop:
-            self._enqueue(event)
-            return
-        try:
-            self.loop.call_soon_threadsafe(self._enqueue, event)
-        except RuntimeError as exc:  # the writer's loop is closed: nothing can write it now
-            self._failed(1, exc)
-            if self.recorder.strict:
-                raise
+            self._kick()
+        elif self.loop.is_closed():
+            self._move_writer()
+        else:
+            self.loop.call_soon_threadsafe(self._kick)
 
     # ------------------------------------------------------------------ writing
 
@@ -280,28 +290,52 @@ class RunRecorder:
             raise self.error
 
     def flush_sync(self, *, timeout: float | None = None, raise_errors: bool = True) -> None:
-        """:meth:`flush` for a thread that is not running the writer's loop (blocking).
+        """:meth:`flush` for synchronous code (blocking), from a thread not running the
+        writer's loop. A writer loop that is idle (``run_sync`` leaves its loop open, not
+        running) is run here until the writes are done; a closed one is replaced first.
 
         Raises ``TimeoutError`` if the writes take longer than ``timeout`` seconds.
         """
         if _running_loop() is self.loop:
             raise RuntimeError("flush_sync() was called on the writer's own loop; await flush()")
-        future = asyncio.run_coroutine_threadsafe(self._drained(), self.loop)
+        if self.loop.is_closed() or (not self.loop.is_running() and _running_loop() is not None):
+            self._move_writer()  # closed, or idle while this thread runs another loop
+        loop = self.loop
         try:
-            future.result(timeout)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
+            if not loop.is_running():
+                loop.run_until_complete(asyncio.wait_for(self._drained(), timeout))
+            else:
+                future = asyncio.run_coroutine_threadsafe(self._drained(), loop)
+                try:
+                    future.result(timeout)
+                except concurrent.futures.TimeoutError:
+                    future.cancel()
+                    raise TimeoutError from None
+        except TimeoutError:
             raise TimeoutError(f"trace writes did not finish within {timeout} seconds") from None
         if raise_errors and self.error is not None:
             raise self.error
 
-    def _enqueue(self, event: Event) -> None:
-        """Runs on the writer's loop: queue the event, start the writer if it is idle."""
-        self._pending.append(event)
-        if self._task is None or self._task.done():
+    def _move_writer(self) -> None:
+        """Continue on the shared background loop (the writer's loop is closed, or idle and
+        not ours to run). Events still queued are kept; a batch that was being appended when
+        the old loop stopped may be lost."""
+        from .sync import background_event_loop
+
+        with self._lock:
+            self._generation += 1
+        self.loop = background_event_loop()
+        self._task = None
+        self._wake = None
+        self.loop.call_soon_threadsafe(self._kick)
+
+    def _kick(self) -> None:
+        """On the writer's loop: start a writer task if events wait and none is running."""
+        if self._pending and (self._task is None or self._task.done()):
             self._task = self.loop.create_task(self._write())
 
     async def _write(self) -> None:
+        generation = self._generation
         linger = self.recorder.linger
         if linger > 0:  # let a busy run's next events join this append
             wake = self._wake = self.loop.create_future()
@@ -311,16 +345,22 @@ class RunRecorder:
             finally:
                 timer.cancel()
                 self._wake = None
-        while self._pending:
-            batch = self._pending[:MAX_BATCH]
-            del self._pending[:MAX_BATCH]
-            # A batch shares one header author, so it stops where the agent changes.
-            agent = batch[0].get("agent")
-            cut = next((i for i, e in enumerate(batch) if e.get("agent") != agent), len(batch))
-            if cut < len(batch):
-                self._pending[:0] = batch[cut:]
-                batch = batch[:cut]
+        while batch := self._take(generation):
             await self._write_batch(batch)
+
+    def _take(self, generation: int) -> list[Event]:
+        """The next batch: up to MAX_BATCH queued events of one agent (a batch shares one
+        header author). Nothing for a writer of an earlier generation."""
+        with self._lock:
+            pending = self._pending
+            if generation != self._generation or not pending:
+                return []
+            agent = pending[0].get("agent")
+            size = min(len(pending), MAX_BATCH)
+            cut = next((i for i in range(size) if pending[i].get("agent") != agent), size)
+            batch = pending[:cut]
+            del pending[:cut]
+            return batch
 
     async def _write_batch(self, batch: list[Event]) -> None:
         for event in batch:

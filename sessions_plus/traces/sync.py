@@ -8,6 +8,7 @@ one they block it, as any sync call does).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +37,21 @@ def _loop() -> BackgroundLoop:
         if _LOOP is None or _LOOP.closed:
             _LOOP = BackgroundLoop(name="sessions-plus-traces")
         return _LOOP
+
+
+async def _current_loop() -> asyncio.AbstractEventLoop:
+    return asyncio.get_running_loop()
+
+
+def event_loop_of(background: BackgroundLoop) -> asyncio.AbstractEventLoop:
+    """The asyncio loop a :class:`BackgroundLoop` runs (started on first use), for code that
+    schedules work on it without waiting (a trace recorder's writer)."""
+    return background.run(_current_loop())
+
+
+def background_event_loop() -> asyncio.AbstractEventLoop:
+    """The event loop of the shared background thread of the sync wrappers."""
+    return event_loop_of(_loop())
 
 
 def get_reasoning_sync(store: ConversationStore, session_id: str) -> Reasoning | None:

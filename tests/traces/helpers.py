@@ -51,9 +51,10 @@ async def raw_trace(store: ConversationStore, session_id: str = SID) -> list[Rec
 
 
 class Outage:
-    """Makes ``store.append`` fail like a store that is down, while ``down`` is True.
+    """Makes trace appends of ``store`` fail like a store that is down, while ``down`` is True.
 
-    The store stays a real backend; only its writes are cut (as a network partition would).
+    The store stays a real backend; only its trace writes are cut, so an agent's conversation
+    (other streams) keeps working and the run itself can complete.
     """
 
     def __init__(self, store: ConversationStore) -> None:
@@ -63,7 +64,7 @@ class Outage:
         real: Callable[..., Awaitable[list[int]]] = store.append
 
         async def append(*args: Any, **kwargs: Any) -> list[int]:
-            if self.down:
+            if self.down and kwargs.get("stream") == TRACE_STREAM:
                 self.failed += 1
                 raise StoreUnavailableError("injected outage: the store is down")
             return await real(*args, **kwargs)

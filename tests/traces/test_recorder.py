@@ -283,17 +283,48 @@ async def test_end_and_fail_are_recorded_once(store_factory: StoreFactory) -> No
     run.fail("a", "again")
     await run.flush()
     types = [r.data["type"] for r in await raw_trace(store)]
-    assert types == ["run_start", "run_failed"] and run.finished
+    assert types == ["run_start", "run_failed"] and run.finished and run.failed
+    # a failure after the end (an output guardrail that trips) is recorded and wins
+    late = TraceRecorder(store, "s2", sdk="strands").start_run("a")
+    late.end("a", "answer")
+    late.fail("a", "OutputGuardrailTripwireTriggered: blocked")
+    await late.flush()
+    after_end = await get_reasoning(store, "s2")
+    assert after_end is not None and after_end.status == "failed"
+    assert after_end.final_response == "answer"
+    assert after_end.error == "OutputGuardrailTripwireTriggered: blocked"
     reasoning = await get_reasoning(store, SID)
     assert reasoning is not None and reasoning.error == "RuntimeError: boom"
 
 
-async def test_a_closed_writer_loop_drops_events_without_raising() -> None:
+async def test_a_closed_writer_loop_hands_its_events_to_a_background_loop(
+    store_factory: StoreFactory,
+) -> None:
+    store = store_factory()
+    loop = asyncio.new_event_loop()
+    run = TraceRecorder(store, SID, sdk="strands").start_run("a", "q", loop=loop)
+    loop.close()  # e.g. a run_sync loop that is gone, with the run's start still queued
+    run.step("a")
+    run.end("a", "ok")
+    await run.flush()
+    assert run.loop is not loop and run.dropped == 0
+    types = [r.data["type"] for r in await raw_trace(store)]
+    assert types == ["run_start", "step", "run_end"]
+
+
+def test_flush_sync_runs_an_idle_writer_loop() -> None:
+    """``Runner.run_sync`` leaves its loop open but idle: flush_sync drives it."""
     from sessions_plus import MemoryStore
 
     store = MemoryStore()
     loop = asyncio.new_event_loop()
-    run = TraceRecorder(store, SID, sdk="strands").start_run("a", "q", loop=loop)
-    loop.close()  # e.g. a run_sync loop that is gone
-    run.step("a")
-    assert run.dropped == 1 and run.incomplete
+    try:
+        run = TraceRecorder(store, SID, sdk="strands").start_run("a", "q", loop=loop)
+        run.fail("a", KeyboardInterrupt())
+        run.flush_sync(timeout=60)
+        assert run.loop is loop
+        records = loop.run_until_complete(store.read(SID, stream="trace"))
+        assert [r.data["type"] for r in records] == ["run_start", "run_failed"]
+        assert records[1].data["error"] == "KeyboardInterrupt"
+    finally:
+        loop.close()
