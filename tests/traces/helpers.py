@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -87,3 +89,41 @@ class AppendCounter:
             return await real(session_id, items, **kwargs)
 
         store.append = append  # type: ignore[method-assign]
+
+
+MONITOR = r"""  # args: URL SESSION_ID async|sync; prints each event as JSON until the run ends
+import asyncio, json, sys
+from sessions_plus import open_store
+from sessions_plus.traces import watch, watch_sync
+
+url, sid, mode = sys.argv[1:]
+
+def show(event):
+    print(json.dumps({"seq": event.seq, "type": event.type, "name": event.get("name"),
+                      "run_id": event.run_id}), flush=True)
+    return event.type in ("run_end", "run_failed")
+
+async def main():
+    async with open_store(url) as store:
+        print(json.dumps({"type": "ready"}), flush=True)
+        if mode == "sync":
+            for event in watch_sync(store, sid, min_interval=0.02, max_interval=0.2):
+                if show(event):
+                    return
+        else:
+            async for event in watch(store, sid, min_interval=0.02, max_interval=0.2):
+                if show(event):
+                    return
+
+asyncio.run(main())
+"""
+
+
+async def next_line(monitor: asyncio.subprocess.Process, bound: float = 60) -> dict[str, Any]:
+    """The next event a monitor started with :data:`MONITOR` printed."""
+    assert monitor.stdout is not None
+    line = await asyncio.wait_for(monitor.stdout.readline(), bound)
+    if not line:
+        _, err = await monitor.communicate()
+        raise AssertionError(f"the monitor exited: {err.decode()}")
+    return json.loads(line)

@@ -12,7 +12,7 @@ from sessions_plus.traces import TraceEvent, TraceRecorder, follow, get_reasonin
 from tests.fixtures.factory import StoreFactory
 from tests.fixtures.processes import output_of, start_python
 
-from .helpers import SID, record_full_run
+from .helpers import MONITOR, SID, next_line, record_full_run
 
 BOUND = 60.0
 """Seconds a watcher may take to see an event before the test calls it lost (a wide margin:
@@ -103,43 +103,6 @@ async def test_watch_sync_in_a_thread(store_factory: StoreFactory) -> None:
     follower = asyncio.create_task(asyncio.to_thread(follow))
     await record_full_run(TraceRecorder(store, SID, sdk="strands"))
     assert await asyncio.wait_for(follower, BOUND) == FULL_RUN
-
-
-MONITOR = r"""
-import asyncio, json, sys
-from sessions_plus import open_store
-from sessions_plus.traces import watch, watch_sync
-
-url, sid, mode = sys.argv[1:]
-
-def show(event):
-    print(json.dumps({"seq": event.seq, "type": event.type, "name": event.get("name"),
-                      "run_id": event.run_id}), flush=True)
-    return event.type in ("run_end", "run_failed")
-
-async def main():
-    async with open_store(url) as store:
-        print(json.dumps({"type": "ready"}), flush=True)
-        if mode == "sync":
-            for event in watch_sync(store, sid, min_interval=0.02, max_interval=0.2):
-                if show(event):
-                    return
-        else:
-            async for event in watch(store, sid, min_interval=0.02, max_interval=0.2):
-                if show(event):
-                    return
-
-asyncio.run(main())
-"""
-
-
-async def next_line(monitor: asyncio.subprocess.Process) -> dict[str, object]:
-    assert monitor.stdout is not None
-    line = await asyncio.wait_for(monitor.stdout.readline(), BOUND)
-    if not line:
-        _, err = await monitor.communicate()
-        raise AssertionError(f"the monitor exited: {err.decode()}")
-    return json.loads(line)
 
 
 @pytest.mark.parametrize("mode", ["async", "sync"])

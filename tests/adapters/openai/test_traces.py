@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -32,7 +33,8 @@ from sessions_plus.openai_agents import StoreSession, TraceHooks
 from sessions_plus.openai_agents.traces import DEFAULT_TOOL_ERROR
 from sessions_plus.traces import TRACE_STREAM, Usage, get_reasoning, get_reasoning_history
 from tests.fixtures.factory import StoreFactory
-from tests.traces.helpers import Outage
+from tests.fixtures.processes import output_of, start_python
+from tests.traces.helpers import MONITOR, Outage, next_line
 
 set_tracing_disabled(True)
 
@@ -420,3 +422,49 @@ async def test_strict_fails_the_run_with_store_unavailable(store_factory: StoreF
     hooks = TraceHooks(session, strict=True)
     with pytest.raises(StoreUnavailableError):
         await Runner.run(weather_team(), "q", hooks=hooks, session=session)
+
+
+async def test_a_monitor_in_another_process_sees_the_tool_start_while_it_runs(
+    cross_process_factory: StoreFactory,
+) -> None:
+    """Real time, proven: the tool does not return until another process, following the
+    trace with ``watch``, has seen that tool's start; then the run ends and it sees the end."""
+    store = cross_process_factory()
+    session = StoreSession(SID, store)
+    seen_start = asyncio.Event()
+
+    @function_tool
+    async def slow_report(topic: str) -> str:
+        """A slow tool."""
+        await asyncio.wait_for(seen_start.wait(), 120)
+        return f"report on {topic}"
+
+    agent = Agent(
+        name="Reporter",
+        model=ScriptedModel(
+            [
+                [function_call("slow_report", {"topic": "otters"}, call_id="slow-1")],
+                [assistant_message("Here is the report.")],
+            ]
+        ),
+        tools=[slow_report],
+    )
+    monitor = await start_python(MONITOR, cross_process_factory.url(), SID, "async")
+    try:
+        assert (await next_line(monitor))["type"] == "ready"
+        run = asyncio.create_task(
+            Runner.run(agent, "Report on otters", session=session, hooks=TraceHooks(session))
+        )
+        seen = [await next_line(monitor)]
+        while seen[-1]["type"] != "tool_start":
+            seen.append(await next_line(monitor))
+        assert seen[-1]["name"] == "slow_report" and not run.done()
+        seen_start.set()  # the other process saw it: let the tool finish
+        assert (await asyncio.wait_for(run, 120)).final_output == "Here is the report."
+        seen += [json.loads(line) for line in (await output_of(monitor, 120)).splitlines()]
+    finally:
+        if monitor.returncode is None:
+            monitor.kill()
+            await monitor.wait()
+    types = [event["type"] for event in seen]
+    assert types == ["run_start", "step", "tool_start", "tool_end", "step", "run_end"]
