@@ -24,6 +24,7 @@ its writes, so a finished run's trace is complete when the call returns.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 from dataclasses import dataclass
@@ -105,6 +106,7 @@ class TraceHooks(HookProvider):
         self.timeout = timeout
         self._owns_loop = loop is None
         self._background = loop or BackgroundLoop(name="sessions-plus-traces", timeout=timeout)
+        self._writer_loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
         self._runs: dict[int, RunRecorder] = {}  # id(agent) -> its invocation being recorded
         self._multis: dict[int, _Multi] = {}  # id(swarm or graph) -> its invocation
@@ -135,7 +137,10 @@ class TraceHooks(HookProvider):
         registry.add_callback(AfterMultiAgentInvocationEvent, self._after_multi)
 
     def _start(self, agent: str | None, query: Any) -> RunRecorder:
-        return self.recorder.start_run(agent, query, loop=event_loop_of(self._background))
+        loop = self._writer_loop
+        if loop is None or loop.is_closed():
+            loop = self._writer_loop = event_loop_of(self._background)
+        return self.recorder.start_run(agent, query, loop=loop)
 
     def _finish(self, run: RunRecorder) -> None:
         """Wait (on the agent's thread) until the run's events are written."""
