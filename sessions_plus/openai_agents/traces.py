@@ -87,6 +87,14 @@ class _Run:
     agent: str
 
 
+@dataclass(frozen=True)
+class _Target:
+    """Where :meth:`TraceHooks.for_store` records: a store and a session id."""
+
+    store: ConversationStore
+    session_id: str
+
+
 @dataclass
 class _Scope:
     """Runs started inside one ``with``/``async with`` block of a TraceHooks."""
@@ -137,6 +145,12 @@ class TraceHooks(RunHooks[Any]):
         self.hooks = hooks
         self._runs: dict[int, _Run] = {}
         self._tool_errors: dict[str, BaseException] = {}
+
+    @classmethod
+    def for_store(cls, store: ConversationStore, session_id: str, **options: Any) -> TraceHooks:
+        """Hooks recording in ``store`` under ``session_id``, for runs whose conversation is
+        kept elsewhere (the SDK's own sessions, or none). ``options`` as for the constructor."""
+        return cls(_Target(store, session_id), **options)
 
     @property
     def dropped(self) -> int:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,7 +111,10 @@ class TraceHooks(HookProvider):
         self._lock = threading.Lock()
         self._runs: dict[int, RunRecorder] = {}  # id(agent) -> its invocation being recorded
         self._multis: dict[int, _Multi] = {}  # id(swarm or graph) -> its invocation
-        self._nodes: dict[int, tuple[MultiAgentBase, str]] = {}  # id(node agent) -> owner, id
+        # node agent -> (its Swarm/Graph, node id); weak, so finished multi-agents go away
+        self._nodes: weakref.WeakKeyDictionary[Any, tuple[weakref.ref[MultiAgentBase], str]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def dropped(self) -> int:
@@ -150,15 +154,15 @@ class TraceHooks(HookProvider):
 
     def _node(self, agent: Any) -> tuple[RunRecorder | None, str]:
         """The recorder an agent's events go to and the name they carry."""
-        owner = self._nodes.get(id(agent))
+        owner = self._nodes.get(agent)
         if owner is not None:
-            multi = self._multis.get(id(owner[0]))
+            multi = self._multis.get(id(owner[0]()))
             return (None if multi is None else multi.recorder), owner[1]
         return self._runs.get(id(agent)), str(agent.name)
 
     def _before_invocation(self, event: BeforeInvocationEvent) -> None:
         agent = event.agent
-        if id(agent) in self._nodes:
+        if agent in self._nodes:
             return  # a node of a Swarm/Graph: part of the multi-agent's run
         self._runs[id(agent)] = self._start(agent.name, _query(event.messages))
 
@@ -204,9 +208,9 @@ class TraceHooks(HookProvider):
 
     def _after_invocation(self, event: AfterInvocationEvent) -> None:
         agent = event.agent
-        owner = self._nodes.get(id(agent))
+        owner = self._nodes.get(agent)
         if owner is not None:  # a node finished: its answer may be the multi-agent's
-            multi = self._multis.get(id(owner[0]))
+            multi = self._multis.get(id(owner[0]()))
             if multi is not None and event.result is not None:
                 multi.final = _final(event.result.message)
             return
@@ -236,8 +240,8 @@ class TraceHooks(HookProvider):
                 registry = getattr(executor, "hooks", None)
                 if isinstance(executor, MultiAgentBase) or not isinstance(registry, HookRegistry):
                     continue
-                if id(executor) not in self._nodes:
-                    self._nodes[id(executor)] = (source, str(node_id))
+                if executor not in self._nodes:
+                    self._nodes[executor] = (weakref.ref(source), str(node_id))
                     registry.add_hook(self)
 
     def _before_multi(self, event: BeforeMultiAgentInvocationEvent) -> None:

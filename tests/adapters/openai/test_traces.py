@@ -323,6 +323,22 @@ async def test_your_own_run_hooks_are_called_too(store_factory: StoreFactory) ->
     assert run is not None and run.total_steps == 3
 
 
+async def test_for_store_records_runs_whose_conversation_is_elsewhere(
+    store_factory: StoreFactory, tmp_path: Any
+) -> None:
+    from agents import SQLiteSession as SdkSQLiteSession
+
+    store = store_factory()
+    hooks = TraceHooks.for_store(store, SID)
+    sdk_session = SdkSQLiteSession("elsewhere", str(tmp_path / "sdk.db"))
+    await Runner.run(weather_team(), "q", session=sdk_session, hooks=hooks)
+    run = await get_reasoning(store, SID)
+    assert run is not None and run.status == "completed" and run.total_steps == 3
+    assert len(await sdk_session.get_items()) > 0 and await store.read(SID) == []
+    with pytest.raises(TypeError, match="sessions-plus session"):
+        TraceHooks(sdk_session)
+
+
 async def test_a_run_config_of_yours_keeps_its_tool_error_formatter(
     store_factory: StoreFactory,
 ) -> None:
