@@ -210,7 +210,9 @@ class TraceHooks(RunHooks[Any]):
     ) -> None:
         run = self._run(context, agent)
         call_id = getattr(context, "tool_call_id", None)
-        run.recorder.tool_start(agent.name, call_id, tool.name, _arguments(context))
+        # A strict store error is raised by the next step or the end, not here: the SDK would
+        # turn it into a tool error (UserError) instead of failing the run with it.
+        run.recorder.tool_start(agent.name, call_id, tool.name, _arguments(context), check=False)
         if self.hooks is not None:
             await self.hooks.on_tool_start(context, agent, tool)
 
@@ -225,9 +227,9 @@ class TraceHooks(RunHooks[Any]):
         elif isinstance(result, str) and result == DEFAULT_TOOL_ERROR:
             error = result
         if error is None:
-            run.recorder.tool_end(agent.name, call_id, tool.name, result)
+            run.recorder.tool_end(agent.name, call_id, tool.name, result, check=False)
         else:
-            run.recorder.tool_end(agent.name, call_id, tool.name, error=error)
+            run.recorder.tool_end(agent.name, call_id, tool.name, error=error, check=False)
         if self.hooks is not None:
             await self.hooks.on_tool_end(context, agent, tool, result)
 

@@ -188,7 +188,9 @@ class TraceHooks(HookProvider):
         if run is None:
             return
         use = event.tool_use
-        run.tool_start(name, use.get("toolUseId"), str(use.get("name")), use.get("input"))
+        # strict store errors surface at the next step or the end, not as this tool's error
+        tool_id, tool_name = use.get("toolUseId"), str(use.get("name"))
+        run.tool_start(name, tool_id, tool_name, use.get("input"), check=False)
 
     def _after_tool(self, event: AfterToolCallEvent) -> None:
         run, name = self._node(event.agent)
@@ -197,14 +199,17 @@ class TraceHooks(HookProvider):
         use, result = event.tool_use, event.result
         call_id, tool = use.get("toolUseId"), str(use.get("name"))
         content = _content(result.get("content", []))
+        error: BaseException | str | None = None
         if event.exception is not None:
-            run.tool_end(name, call_id, tool, error=event.exception)
+            error = event.exception
         elif event.cancel_message is not None:
-            run.tool_end(name, call_id, tool, error=f"cancelled: {event.cancel_message}")
+            error = f"cancelled: {event.cancel_message}"
         elif result.get("status") == "error":
-            run.tool_end(name, call_id, tool, error=str(content))
+            error = str(content)
+        if error is None:
+            run.tool_end(name, call_id, tool, content, check=False)
         else:
-            run.tool_end(name, call_id, tool, content)
+            run.tool_end(name, call_id, tool, error=error, check=False)
 
     def _after_invocation(self, event: AfterInvocationEvent) -> None:
         agent = event.agent

@@ -201,10 +201,27 @@ class RunRecorder:
         return number
 
     def tool_start(
-        self, agent: str | None, call_id: str | None, name: str, inputs: Any = None
+        self,
+        agent: str | None,
+        call_id: str | None,
+        name: str,
+        inputs: Any = None,
+        *,
+        check: bool = True,
     ) -> None:
-        """Record that a tool call started, with its inputs."""
-        self.emit(TOOL_START, agent, call_id=call_id, name=name, inputs=to_json_value(inputs))
+        """Record that a tool call started, with its inputs.
+
+        ``check=False``: do not raise a strict store error here but at the next event or flush
+        (for SDKs that turn an error raised in a tool hook into a tool error).
+        """
+        self.emit(
+            TOOL_START,
+            agent,
+            check=check,
+            call_id=call_id,
+            name=name,
+            inputs=to_json_value(inputs),
+        )
 
     def tool_end(
         self,
@@ -214,11 +231,14 @@ class RunRecorder:
         result: Any = None,
         *,
         error: BaseException | str | None = None,
+        check: bool = True,
     ) -> None:
-        """Record that a tool call ended with ``result``, or failed with ``error``."""
+        """Record that a tool call ended with ``result``, or failed with ``error``
+        (``check`` as for :meth:`tool_start`)."""
         self.emit(
             TOOL_END,
             agent,
+            check=check,
             call_id=call_id,
             name=name,
             result=to_json_value(result),

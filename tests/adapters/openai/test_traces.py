@@ -275,8 +275,12 @@ async def test_without_the_context_a_failed_run_stays_running(
     hooks = TraceHooks(session)
     with pytest.raises(RuntimeError):
         await Runner.run(broken, "q", session=session, hooks=hooks)
-    await asyncio.sleep(0.3)  # the run's start is written by the writer, which goes on
-    run = await get_reasoning(store, SID)
+    run = None
+    for _ in range(600):  # the run's start is written by the writer, which goes on
+        run = await get_reasoning(store, SID)
+        if run is not None:
+            break
+        await asyncio.sleep(0.1)
     assert run is not None and run.status == "running" and run.query == "q"
 
 
