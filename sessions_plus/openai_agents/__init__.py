@@ -3,12 +3,14 @@
 * :class:`StoreSession` puts one conversation of any store behind ``session=``.
 * :class:`SQLiteSession`, :class:`RedisSession` and :class:`DynamoDBSession` mirror the SDK's
   constructors, so an existing program changes only its import line.
+* :class:`TraceHooks` records each run's trace (steps, tools, usage) in the session's store.
 
 Needs the ``openai-agents`` extra (``pip install "sessions-plus[openai-agents]"``).
 """
 
 from .dropins import DynamoDBSession, RedisSession, SQLiteSession, sqlite_tables
 from .session import OPENAI_FORMAT, StoreSession
+from .traces import TraceHooks
 
 __all__ = [
     "OPENAI_FORMAT",
@@ -16,5 +18,6 @@ __all__ = [
     "RedisSession",
     "SQLiteSession",
     "StoreSession",
+    "TraceHooks",
     "sqlite_tables",
 ]

@@ -5,6 +5,8 @@
   ``Graph``; ``shared=True`` lets every agent of a session work on one conversation.
 * :class:`StoreSessionRepository`: a complete Strands ``SessionRepository`` over any store.
 * :class:`StoreStorage`: Strands' async ``Storage`` protocol, for ``SnapshotSessionManager``.
+* :class:`TraceHooks`: run traces (steps, tools, usage) in any store; ``trace=True`` on the
+  managers does the same without extra wiring.
 
 Needs the ``strands`` extra (``pip install "sessions-plus[strands]"``).
 """
@@ -23,6 +25,7 @@ from .repository import (
     multi_agent_doc,
 )
 from .storage import StoreStorage
+from .traces import TraceHooks
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -35,6 +38,7 @@ __all__ = [
     "StoreSessionManager",
     "StoreSessionRepository",
     "StoreStorage",
+    "TraceHooks",
     "agent_doc",
     "agent_stream",
     "multi_agent_doc",

@@ -21,6 +21,7 @@ from ..loops import DEFAULT_TIMEOUT
 from ..store import ConversationStore
 from . import _compat
 from .repository import StoreSessionRepository, rendered_to_message
+from .traces import TraceHooks
 
 try:
     from strands.hooks.events import BeforeInvocationEvent, BeforeModelCallEvent
@@ -59,6 +60,11 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
     :mod:`sessions_plus.conversation.render`). A call whose result is written after the sync
     that picked up the call is shown as a call without result, then the result on its own.
 
+    ``trace=True`` records every run of the agents (or the Swarm/Graph) this manager serves on
+    the session's ``trace`` stream, through :class:`~sessions_plus.strands.TraceHooks` on the
+    repository's loop; ``trace_include_data`` and ``trace_strict`` are its ``include_data``
+    and ``strict`` (see :mod:`sessions_plus.traces`). ``trace_hooks`` is that provider.
+
     Two workers may open one new session at the same moment: the manager's repository accepts
     a session another worker created first (Strands' own contract, which the public
     repository keeps, is to raise). If the session expires by TTL (or is deleted) while an
@@ -78,6 +84,9 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
         timeout: float | None = DEFAULT_TIMEOUT,
         foreign_tools: ForeignTools = "text",
         label_authors: bool = False,
+        trace: bool = False,
+        trace_include_data: bool = True,
+        trace_strict: bool = False,
         **kwargs: Any,
     ) -> None:
         if (store is None) == (repository is None):
@@ -112,6 +121,18 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
         # Per agent, the ids of the message dicts in its history converted from other SDKs.
         self._converted: dict[str, set[int]] = {}
         self._sync_lock = threading.RLock()
+        self.trace_hooks: TraceHooks | None = (
+            TraceHooks(
+                self.repository.store,
+                session_id,
+                include_data=trace_include_data,
+                strict=trace_strict,
+                loop=self.repository.loop,
+                timeout=timeout,
+            )
+            if trace
+            else None
+        )
         try:
             super().__init__(
                 session_id=session_id,
@@ -179,11 +200,14 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
     # ------------------------------------------------------------------ hooks
 
     def register_hooks(self, registry: HookRegistry, **kwargs: Any) -> None:
-        """Strands' persistence hooks, plus the pre-invocation sync in shared mode."""
+        """Strands' persistence hooks, the pre-invocation sync in shared mode, and the trace
+        hooks with ``trace=True``."""
         super().register_hooks(registry, **kwargs)
         if self.shared:
             registry.add_callback(BeforeInvocationEvent, self._on_before_invocation)
             registry.add_callback(BeforeModelCallEvent, self._on_before_model_call)
+        if self.trace_hooks is not None:
+            self.trace_hooks.register_hooks(registry)
 
     def _on_before_invocation(self, event: BeforeInvocationEvent) -> None:
         self.sync_conversation(event.agent)
