@@ -5,7 +5,7 @@ Same public methods, arguments, return shapes and errors as
 turn views, content search and token usage, plus the ``Session`` protocol for
 ``Runner.run(..., session=...)``. It talks only to the store contract, so it works on every
 backend and with many processes on one session. The storage layout is in
-:mod:`sessions_plus.openai_agents.layout`; turn numbers are derived from the items
+:mod:`sessions_plus.openai_agents.branches`; turn numbers are derived from the items
 (:mod:`~sessions_plus.openai_agents.turns`); usage is an event stream
 (:mod:`~sessions_plus.openai_agents.usage`).
 
@@ -19,41 +19,37 @@ subclasses like the SDK's; branch ids are at most ``MAX_BRANCH_ID_LENGTH`` chara
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..errors import (
     BranchError,
-    BranchIdUsedError,
     BranchNotFoundError,
     StoreClosedError,
     TurnNotFoundError,
     missing_dependency,
 )
 from ..ids import check_session_id
-from ..records import Record
 from ..store import ConversationStore
-from . import layout
 from ._compat import (
     await_mutation,
     dont_log_model_data,
     log_model_action_error,
     log_model_and_tool_action_error,
 )
-from .layout import MAIN, Head, branch_doc, branch_stream, read_head, usage_stream, write_head
+from .branches import MAIN, Branches, Head, check_branch_name, usable_branch_id
 from .ordering import OperationQueue
 from .session import OPENAI_FORMAT
 from .turns import (
     Entry,
+    TurnTail,
     content_matches,
     conversation_by_turns,
     scan,
-    sql_timestamp,
     tool_usage,
     turn_info,
 )
-from .usage import USAGE_FORMAT, Anchor, Ledger, branch_deleted_event, popped_event, usage_event
+from .usage import Anchor, Ledger, popped_event, usage_event
 
 try:
     from agents.items import TResponseInputItem
@@ -107,7 +103,9 @@ class AdvancedSession:
             else SessionSettings()
         )
         self._logger = logger if logger is not None else _module_logger
+        self._branches = Branches(store, self.session_id, OPENAI_FORMAT)
         self._queue = OperationQueue()
+        self._tail: tuple[int, str, TurnTail] | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -131,31 +129,12 @@ class AdvancedSession:
 
     async def _head(self) -> Head:
         self._check_not_closed()
-        return await read_head(self.store, self.session_id)
-
-    async def _read(self, head: Head, branch: str) -> list[Record]:
-        if not layout.usable_branch_id(branch):
-            return []
-        return await self.store.read(self.session_id, stream=branch_stream(head.generation, branch))
+        return await self._branches.head()
 
     async def _entries(self, branch_id: str | None) -> tuple[Head, str, list[Entry]]:
         head = await self._head()
         branch = head.branch if branch_id is None else branch_id
-        return head, branch, scan(await self._read(head, branch))
-
-    async def _exists(self, head: Head, branch: str) -> bool:
-        """A branch exists while it holds items and is not deleted (as in the SDK, where a
-        branch is its rows: one made from turn 1 exists once something is added to it)."""
-        if not layout.usable_branch_id(branch):
-            return False
-        stream = branch_stream(head.generation, branch)
-        if not await self.store.read(self.session_id, stream=stream, limit=1):
-            return False
-        return branch == MAIN or not await self._deleted(branch)
-
-    async def _deleted(self, branch: str) -> bool:
-        doc = await self.store.get_doc(self.session_id, branch_doc(branch))
-        return not isinstance(doc, dict) or bool(doc.get("deleted"))
+        return head, branch, scan(await self._branches.records(head, branch))
 
     async def get_current_branch_id(self) -> str:
         """The session's current branch (shared by every process; not in the SDK, which
@@ -178,10 +157,10 @@ class AdvancedSession:
             effective = None
         head = await self._head()
         branch = head.branch if branch_id is None else branch_id
-        if not layout.usable_branch_id(branch):
+        if not usable_branch_id(branch):
             return []
         items = await self.store.read_data(
-            self.session_id, stream=branch_stream(head.generation, branch), limit=effective
+            self.session_id, stream=head.stream(branch), limit=effective
         )
         return cast(list[TResponseInputItem], items)
 
@@ -196,7 +175,7 @@ class AdvancedSession:
             await self.store.append(
                 self.session_id,
                 items,
-                stream=branch_stream(head.generation, head.branch),
+                stream=head.stream(),
                 format=OPENAI_FORMAT,
             )
 
@@ -213,16 +192,10 @@ class AdvancedSession:
 
         async def pop() -> TResponseInputItem | None:
             head = await self._head()
-            stream = branch_stream(head.generation, head.branch)
-            record = await self.store.pop(self.session_id, stream=stream)
+            record = await self.store.pop(self.session_id, stream=head.stream())
             if record is None:
                 return None
-            await self.store.append(
-                self.session_id,
-                [popped_event(Anchor.of(record.seq, record.created_at, record.data))],
-                stream=usage_stream(head.generation),
-                format=USAGE_FORMAT,
-            )
+            await self._branches.append_usage(head, [popped_event(Anchor.of_record(record))])
             return cast(TResponseInputItem, record.data)
 
         return await self._in_order(pop)
@@ -236,23 +209,10 @@ class AdvancedSession:
         self._check_not_closed()
 
         async def clear() -> None:
-            head = await self._head()
-            attempt = 0
-            while not await write_head(
-                self.store, self.session_id, head, MAIN, head.generation + 1
-            ):
-                attempt += 1
-                head = await layout.retry_head(self.store, self.session_id, attempt)
-            await self._drop_generations_before(head.generation + 1)
+            self._check_not_closed()
+            await self._branches.new_generation()
 
         await self._in_order(clear)
-
-    async def _drop_generations_before(self, generation: int) -> None:
-        info = await self.store.info(self.session_id)
-        for stream in [] if info is None else list(info.ranges):
-            found = layout.generation_of(stream)
-            if found is not None and found[0] < generation:
-                await self.store.clear(self.session_id, stream=stream)
 
     # ------------------------------------------------------------------ branches
 
@@ -266,7 +226,7 @@ class AdvancedSession:
         if the name was ever used in this session, ``BranchError`` for a blank name.
         """
         if branch_name is not None:
-            layout.check_branch_name(branch_name)
+            check_branch_name(branch_name)
         if isinstance(turn_number, bool) or not isinstance(turn_number, int):
             raise TypeError(f"turn_number must be an int, not {type(turn_number).__name__}")
         self._check_not_closed()
@@ -278,17 +238,11 @@ class AdvancedSession:
                 raise TurnNotFoundError(
                     f"Turn {turn_number} does not contain a user message in branch '{source}'"
                 )
-            branch = await self._reserve(branch_name, turn_number, head, source)
-            prefix = [entry.data for entry in entries if entry.turn < turn_number]
-            if prefix:
-                await self.store.append(
-                    self.session_id,
-                    prefix,
-                    stream=branch_stream(head.generation, branch),
-                    format=OPENAI_FORMAT,
-                    if_last_seq=0,
-                )
-            await self._point_to(branch, head)
+            branch = await self._branches.reserve(branch_name, turn_number, head)
+            await self._branches.fill(
+                head, branch, [entry.data for entry in entries if entry.turn < turn_number]
+            )
+            await self._branches.point_to(branch, head)
             return branch, _preview(opening.data), source
 
         branch, preview, source = await self._in_order(create)
@@ -305,57 +259,6 @@ class AdvancedSession:
                 source,
             )
         return branch
-
-    async def _reserve(self, name: str | None, turn: int, head: Head, source: str) -> str:
-        """Claim a branch id for good (``put_doc(if_absent=True)``: one claim wins)."""
-
-        async def claim(branch: str) -> bool:
-            if branch == MAIN:
-                return False
-            record = {
-                "branch_id": branch,
-                "created_at": time.time(),
-                "generation": head.generation,
-                "source": source,
-                "turn": turn,
-                "deleted": False,
-            }
-            return await self.store.put_doc(
-                self.session_id, branch_doc(branch), record, if_absent=True
-            )
-
-        if name is not None:
-            if not await claim(name):
-                raise BranchIdUsedError(
-                    f"Branch ID '{name}' has already been used. Choose a new branch ID."
-                )
-            return name
-        base = f"branch_from_turn_{turn}_{int(time.time())}"
-        candidate, suffix = base, 1
-        while not await claim(candidate):
-            suffix += 1
-            candidate = f"{base}_{suffix}"
-        return candidate
-
-    async def _point_to(self, branch: str, head: Head) -> bool:
-        """Make ``branch`` current unless a clear started a new generation since ``head``
-        was read (then the clear wins, as in the SDK). True if the head now says ``branch``."""
-        seen, attempt = head, 0
-        while not await write_head(self.store, self.session_id, seen, branch, head.generation):
-            attempt += 1
-            seen = await layout.retry_head(self.store, self.session_id, attempt)
-            if seen.generation != head.generation:
-                return False
-        return True
-
-    async def _leave(self, branch: str) -> None:
-        """If the head points at ``branch`` (deleted), point it at ``main``."""
-        head, attempt = await self._head(), 0
-        while head.branch == branch:
-            if await write_head(self.store, self.session_id, head, MAIN, head.generation):
-                return
-            attempt += 1
-            head = await layout.retry_head(self.store, self.session_id, attempt)
 
     async def create_branch_from_content(
         self, search_term: str, branch_name: str | None = None
@@ -378,13 +281,13 @@ class AdvancedSession:
         await self._in_order(switch)
 
     async def _switch(self, head: Head, branch: str) -> None:
-        if not await self._exists(head, branch):
+        if not await self._branches.exists(head, branch):
             raise BranchNotFoundError(f"Branch '{branch}' does not exist")
-        if not await self._point_to(branch, head):
+        if not await self._branches.point_to(branch, head):
             return  # a clear came first: main of the new generation stays current
-        if branch != MAIN and await self._deleted(branch):
+        if branch != MAIN and await self._branches.deleted(branch):
             # Deleted by another process between the check and the switch.
-            await self._leave(branch)
+            await self._branches.leave(branch)
             raise BranchNotFoundError(f"Branch '{branch}' does not exist")
         self._logger.info("Switched from branch '%s' to '%s'", head.branch, branch)
 
@@ -405,28 +308,13 @@ class AdvancedSession:
                         f"Cannot delete current branch '{branch_id}'. "
                         "Use force=True or switch branches first"
                     )
-                if not await self._exists(head, branch_id):
+                if not await self._branches.exists(head, branch_id):
                     raise BranchNotFoundError(f"Branch '{branch_id}' does not exist")
                 await self._switch(head, MAIN)
                 head = await self._head()
-            if not await self._exists(head, branch_id):
+            if not await self._branches.exists(head, branch_id):
                 raise BranchNotFoundError(f"Branch '{branch_id}' does not exist")
-            stream = branch_stream(head.generation, branch_id)
-            info = await self.store.info(self.session_id)
-            count = 0 if info is None else info.streams.get(stream, 0)
-            name = branch_doc(branch_id)
-            doc = await self.store.get_doc(self.session_id, name)
-            marked = {**(doc if isinstance(doc, dict) else {}), "deleted": True}
-            await self.store.put_doc(self.session_id, name, marked)
-            await self.store.clear(self.session_id, stream=stream)
-            await self.store.append(
-                self.session_id,
-                [branch_deleted_event(branch_id)],
-                stream=usage_stream(head.generation),
-                format=USAGE_FORMAT,
-            )
-            await self._leave(branch_id)  # a switch to it that raced this delete
-            return count
+            return await self._branches.delete(head, branch_id)
 
         count = await self._in_order(delete)
         self._logger.info("Deleted branch '%s': %s message entries", branch_id, count)
@@ -434,34 +322,7 @@ class AdvancedSession:
     async def list_branches(self) -> list[dict[str, Any]]:
         """``[{"branch_id", "message_count", "user_turns", "is_current", "created_at"}]`` of
         every branch holding items, oldest first."""
-        head = await self._head()
-        info = await self.store.info(self.session_id)
-        branches: list[tuple[float, dict[str, Any]]] = []
-        for stream, span in [] if info is None else list(info.ranges.items()):
-            found = layout.generation_of(stream)
-            if found is None or found[0] != head.generation or found[1] is None:
-                continue
-            branch = found[1]
-            if span.count == 0 or (branch != MAIN and await self._deleted(branch)):
-                continue
-            records = await self._read(head, branch)
-            if not records:
-                continue
-            entries = scan(records)
-            branches.append(
-                (
-                    records[0].created_at,
-                    {
-                        "branch_id": branch,
-                        "message_count": len(entries),
-                        "user_turns": sum(1 for entry in entries if entry.type == "user"),
-                        "is_current": branch == head.branch,
-                        "created_at": sql_timestamp(records[0].created_at),
-                    },
-                )
-            )
-        branches.sort(key=lambda pair: (pair[0], pair[1]["branch_id"] != MAIN))
-        return [branch for _, branch in branches]
+        return await self._branches.listing(await self._head())
 
     # ------------------------------------------------------------------ turns
 
@@ -522,35 +383,43 @@ class AdvancedSession:
             )
 
     async def _capture_turn(self) -> tuple[Head, int, Anchor | None]:
-        """The current branch's last turn and its anchor (first item), None if empty."""
-        head, _, entries = await self._entries(None)
-        turn = entries[-1].turn if entries else 0
-        first = next((entry for entry in entries if entry.turn == turn), None)
-        anchor = None if first is None else Anchor.of(first.seq, first.created_at, first.data)
-        return head, turn, anchor
+        """The current branch's last turn and its anchor (first item), None if empty.
+
+        Reads only the records appended since the last capture by this object, once the
+        last record it saw is found unchanged (otherwise the whole branch).
+        """
+        head = await self._head()
+        cached = self._tail
+        tail = None
+        if cached is not None and cached[:2] == (head.generation, head.branch):
+            last = cached[2].last
+            if last is not None:
+                records = await self.store.read(
+                    self.session_id, stream=head.stream(), after=last.seq - 1
+                )
+                if records and records[0] == last:
+                    tail = cached[2]
+                    tail.extend(records[1:])
+        if tail is None:
+            tail = TurnTail()
+            tail.extend(await self._branches.records(head))
+        self._tail = (head.generation, head.branch, tail)
+        anchor = None if tail.opening is None else Anchor.of_record(tail.opening)
+        return head, tail.turn, anchor
 
     async def _record_usage(self, head: Head, turn: int, anchor: Anchor | None, usage: Any) -> None:
+        """Append the usage event. No check that the turn is still there: a pop of its
+        opening item voids it by anchor whichever lands first (see ``usage``)."""
         if anchor is None:
             self._logger.debug("Skipping usage store: no current turn on branch %r", head.branch)
             return
-        # The captured turn must still be there (not popped meanwhile): its very first item.
-        stream = branch_stream(head.generation, head.branch)
-        found = await self.store.read(
-            self.session_id, stream=stream, after=anchor.seq - 1, before=anchor.seq + 1
-        )
-        if not found or Anchor.of(found[0].seq, found[0].created_at, found[0].data) != anchor:
-            return
-        await self.store.append(
-            self.session_id,
-            [usage_event(usage, head.branch, turn, anchor, self._logger)],
-            stream=usage_stream(head.generation),
-            format=USAGE_FORMAT,
+        await self._branches.append_usage(
+            head, [usage_event(usage, head.branch, turn, anchor, self._logger)]
         )
 
     async def _ledger(self) -> tuple[Head, Ledger]:
         head = await self._head()
-        events = await self.store.read_data(self.session_id, stream=usage_stream(head.generation))
-        return head, Ledger(events)
+        return head, Ledger(await self._branches.usage_events(head))
 
     async def get_session_usage(self, branch_id: str | None = None) -> dict[str, int] | None:
         """Usage summed over every branch (or ``branch_id``'s): ``requests``,

@@ -22,6 +22,7 @@ from ..records import Record
 
 __all__ = [
     "Entry",
+    "TurnTail",
     "classify_message_type",
     "content_matches",
     "content_preview",
@@ -144,6 +145,27 @@ def scan(records: Iterable[Record]) -> list[Entry]:
             )
         )
     return entries
+
+
+@dataclass(slots=True)
+class TurnTail:
+    """Where a branch's turn numbering stands after its last record: its last record, the
+    number of its last turn and that turn's opening record (the user message, or the first
+    record for turn 0). Kept between calls so that ``store_run_usage`` reads only what was
+    appended since (the caller checks that ``last`` is still there first)."""
+
+    last: Record | None = None
+    turn: int = 0
+    opening: Record | None = None
+
+    def extend(self, records: Iterable[Record]) -> None:
+        for record in records:
+            if is_user_message(record.data):
+                self.turn += 1
+                self.opening = record
+            elif self.opening is None:
+                self.opening = record
+            self.last = record
 
 
 def sql_timestamp(created_at: float) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..records import Record
 from ._compat import log_model_action_warning
 
 __all__ = [
@@ -49,6 +50,10 @@ class Anchor:
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12)
         return cls(seq, float(created_at), digest.hexdigest())
+
+    @classmethod
+    def of_record(cls, record: Record) -> Anchor:
+        return cls.of(record.seq, record.created_at, record.data)
 
     def to_json(self) -> list[Any]:
         return [self.seq, self.created_at, self.digest]
