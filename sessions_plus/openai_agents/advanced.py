@@ -70,6 +70,9 @@ T = TypeVar("T")
 
 _module_logger = logging.getLogger(__name__)
 
+_TAIL_READ = 64
+"""Records ``store_run_usage`` reads past the last one it saw before reading the branch."""
+
 
 class AdvancedSession:
     """Branches, turns and usage analytics for one conversation of any store.
@@ -394,8 +397,10 @@ class AdvancedSession:
         if cached is not None and cached[:2] == (head.generation, head.branch):
             last = cached[2].last
             if last is not None:
+                # The latest few after (and with) the last one seen: one bounded read on every
+                # backend. More new records than that falls back to reading the branch.
                 records = await self.store.read(
-                    self.session_id, stream=head.stream(), after=last.seq - 1
+                    self.session_id, stream=head.stream(), after=last.seq - 1, limit=_TAIL_READ
                 )
                 if records and records[0] == last:
                     tail = cached[2]

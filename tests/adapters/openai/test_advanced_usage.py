@@ -188,3 +188,26 @@ async def test_usage_failures_follow_the_model_data_policy(
     (record,) = [r for r in caplog.records if "Failed to store session usage" in r.getMessage()]
     assert (secret in caplog.text) is not redacted
     assert ("SECRET_SESSION_ID" in str(record.__dict__)) is not redacted
+
+
+async def test_usage_follows_the_branch_however_it_changed_since(
+    store_factory: StoreFactory,
+) -> None:
+    store = store_factory()
+    mine = await seeded(store, "tail", "u1")
+    await mine.store_run_usage(run_result(usage(1, 1, 1)))
+    # Many turns at once: more new records than one bounded read returns.
+    await mine.add_items([user(f"q{n}") for n in range(70)])
+    await mine.store_run_usage(run_result(usage(2, 2, 2)))
+    rows = await mine.get_turn_usage()
+    assert isinstance(rows, list)
+    assert [t["user_turn_number"] for t in rows] == [1, 71]
+    # Another object rewrites the end (pop, then new turns at the same seqs).
+    other = AdvancedSession("tail", store)
+    for _ in range(71):
+        await other.pop_item()
+    await other.add_items([user("new 2"), user("new 3")])
+    await mine.store_run_usage(run_result(usage(3, 3, 3)))
+    rows = await mine.get_turn_usage()
+    assert isinstance(rows, list)
+    assert [(t["user_turn_number"], t["requests"]) for t in rows] == [(1, 1), (3, 3)]
