@@ -418,23 +418,45 @@ class StoreSessionRepository(SessionRepository):
         """
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise ValueError(f"offset=<{offset}> | offset must be a non-negative integer")
-        stream = self.stream_of(agent_id)
-        after = self.run(self._after(session_id, stream, offset)) if offset else None
-        if after is None and offset:
-            return []  # no such session or stream
-        # Records, not bare payloads: their seqs are the ids, whatever trims did meanwhile.
-        records = self.run(
-            self.store.read(session_id, stream=stream, after=after, limit=limit, keep="earliest")
+        return self.run(self._list(session_id, self.stream_of(agent_id), limit, offset))
+
+    async def _list(
+        self, session_id: str, stream: str, limit: int | None, offset: int
+    ) -> list[SessionMessage]:
+        # A message's id is its seq - 1. The offset becomes a seq to read after: the offset
+        # itself for Strands' own restore (ids), else past the first ``offset`` stored.
+        if self._offset_by_id or not offset:
+            after = offset
+        else:
+            first = await self._first_seq(session_id, stream)
+            if first is None:
+                return []  # no such session or stream
+            after = first - 1 + offset
+        if self.store.on_corrupt == "raise":
+            # Restoring an agent reads its whole history: read the payloads alone (cheaper
+            # than records) and number them from ``after``. That is right if no record at or
+            # below ``after + 1`` was trimmed away, which the stream's first seq *after* the
+            # read proves (it only grows); otherwise read records, whose seqs are the ids.
+            payloads = await self.store.read_data(
+                session_id, stream=stream, after=after or None, limit=limit, keep="earliest"
+            )
+            if not payloads:
+                return []
+            first = await self._first_seq(session_id, stream)
+            if first is not None and first - 1 <= after:
+                return [payload_to_message(data, after + i) for i, data in enumerate(payloads)]
+            if first is not None and not self._offset_by_id:
+                after = first - 1 + offset
+        records = await self.store.read(
+            session_id, stream=stream, after=after or None, limit=limit, keep="earliest"
         )
         return [record_to_message(record) for record in records]
 
-    async def _after(self, session_id: str, stream: str, offset: int) -> int | None:
-        """The seq after which the stream's messages past ``offset`` start (None: no stream)."""
-        if self._offset_by_id:
-            return offset
+    async def _first_seq(self, session_id: str, stream: str) -> int | None:
+        """The stream's first seq now (None if it or the session does not exist)."""
         info = await self.store.info(session_id)
         span = None if info is None else info.ranges.get(stream)
-        return None if span is None else span.first - 1 + offset
+        return None if span is None else span.first
 
     def read_records_after(self, session_id: str, agent_id: str, after: int) -> list[Record]:
         """Raw records of ``agent_id``'s stream after seq ``after`` (for conversation sync)."""

@@ -160,3 +160,28 @@ def test_list_messages_offsets_count_stored_messages(store_factory: StoreFactory
         assert added.message_id == 10  # ids are never reused after a trim
         info = repo.run(repo.store.info("s"))
         assert info is not None and info.ranges[agent_stream("a")].first == 11
+
+
+@pytest.mark.parametrize("by_id", [False, True])
+def test_a_trim_racing_a_restore_read_never_misnumbers(
+    store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch, by_id: bool
+) -> None:
+    store = store_factory()
+    with StoreSessionRepository(store, close_store=True) as repo:
+        repo.create_session(Session(session_id="s", session_type=SessionType.AGENT))
+        for n in range(10):
+            message = {"role": "user", "content": [{"text": f"m{n}"}]}
+            repo.create_message("s", "a", SessionMessage(message=message, message_id=0))
+        reader = repo.view(shared=False, offset_by_id=by_id)
+        plain_read = store.read_data
+
+        async def read_then_trim(*args: Any, **kwargs: Any) -> Any:
+            found = await plain_read(*args, **kwargs)
+            monkeypatch.setattr(store, "read_data", plain_read)
+            await store.trim("s", stream=agent_stream("a"), keep_last=4)  # another worker
+            return found
+
+        monkeypatch.setattr(store, "read_data", read_then_trim)
+        listed = reader.list_messages("s", "a")
+        assert [m.message_id for m in listed] == [6, 7, 8, 9]
+        assert texts([m.to_message() for m in listed]) == ["m6", "m7", "m8", "m9"]
