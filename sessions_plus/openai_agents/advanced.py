@@ -13,7 +13,10 @@ Deliberate differences from the SDK: the current branch is a property of the *se
 by every process and object using it (the SDK keeps it per object); the constructor takes a
 store instead of a database path; errors are the typed ``BranchError``,
 ``BranchNotFoundError``, ``BranchIdUsedError`` and ``TurnNotFoundError``, all ``ValueError``
-subclasses like the SDK's; branch ids are at most ``MAX_BRANCH_ID_LENGTH`` characters.
+subclasses like the SDK's; branch ids are at most ``MAX_BRANCH_ID_LENGTH`` characters; branches
+made in the same second are listed in creation order (the SDK's one-second timestamps leave
+their order open). Turn numbers count the user messages a branch holds, so on a store with
+``max_records`` (which drops a branch's oldest items) they count from the oldest one kept.
 """
 
 from __future__ import annotations

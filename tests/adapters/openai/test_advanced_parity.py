@@ -9,6 +9,7 @@ as a set (the SDK's GROUP BY leaves that order to SQLite).
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -140,3 +141,17 @@ async def test_the_same_calls_give_the_same_results(
     actual = await play(AdvancedSession("parity", local_factory()))
     for (name, want), (_, got) in zip(expected, actual, strict=True):
         assert got == want, name
+
+
+def test_every_public_method_has_the_sdks_signature() -> None:
+    sdk_methods = {
+        name: member
+        for name, member in inspect.getmembers(AdvancedSQLiteSession, callable)
+        if not name.startswith("_")
+    }
+    assert len(sdk_methods) >= 17
+    for name, member in sdk_methods.items():
+        ours = getattr(AdvancedSession, name, None)
+        assert ours is not None, f"AdvancedSession has no {name}"
+        assert inspect.signature(ours) == inspect.signature(member), name
+        assert inspect.iscoroutinefunction(ours) == inspect.iscoroutinefunction(member), name
