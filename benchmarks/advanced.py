@@ -25,6 +25,7 @@ from .env import Env
 from .harness import Config, Samples, SliceResult, alternate, timed_ops
 from .implementations import Unavailable
 
+SMOKE = Config(rounds=1, ops_per_slice=3, slice_budget_s=1.0, warmup=False)
 QUICK = Config(rounds=2, ops_per_slice=20, slice_budget_s=1.0, warmup=True)
 FULL = Config(rounds=8, ops_per_slice=100, slice_budget_s=3.0, warmup=True)
 BACKENDS = ("memory", "sqlite", "sqlite-full", "redis", "dynamodb")
@@ -298,18 +299,19 @@ def render(rows: list[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.advanced", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--quick", action="store_true", help="a short run (about a minute)")
+    parser.add_argument("--smoke", action="store_true", help="seconds: checks the harness works")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated")
     parser.add_argument("--rounds", type=int, help="override the number of rounds")
     parser.add_argument("--json", metavar="PATH", help="write the rows as JSON")
     args = parser.parse_args(argv)
-    config = QUICK if args.quick else FULL
+    config = SMOKE if args.smoke else QUICK if args.quick else FULL
     if args.rounds:
         config = replace(config, rounds=args.rounds)
     backends = [b for b in args.backends.split(",") if b]
     started = time.perf_counter()
     rows = asyncio.run(measure(config, backends))
-    mode = "quick" if args.quick else "full"
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     print(f"# AdvancedSession, fork and trim ({mode}, {time.perf_counter() - started:.0f} s)\n")
     print(render(rows))
     if args.json:
