@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 from .backends.memory import MemoryStore
 from .codec import JsonCodec
 from .errors import (
+    BranchError,
+    BranchIdUsedError,
+    BranchNotFoundError,
     ConfigurationError,
     ConflictError,
     ConversionError,
@@ -28,6 +31,7 @@ from .errors import (
     StoreClosedError,
     StoreNotFoundError,
     StoreUnavailableError,
+    TurnNotFoundError,
 )
 from .ids import MAX_NAME_LENGTH, MAX_SESSION_ID_LENGTH
 from .records import (
@@ -68,6 +72,9 @@ __all__ = [
     "DEFAULT_STREAM",
     "MAX_NAME_LENGTH",
     "MAX_SESSION_ID_LENGTH",
+    "BranchError",
+    "BranchIdUsedError",
+    "BranchNotFoundError",
     "ConfigurationError",
     "ConflictError",
     "ConversationStore",
@@ -97,6 +104,7 @@ __all__ = [
     "StoreUnavailableError",
     "StreamRange",
     "StreamSnapshot",
+    "TurnNotFoundError",
     "__version__",
     "new_store",
     "open_store",

@@ -87,6 +87,26 @@ class SessionNotFoundError(SessionsPlusError, LookupError):
     """The operation needs a live session and there is none by that id (or it expired)."""
 
 
+class BranchError(SessionsPlusError, ValueError):
+    """A conversation-branch operation of ``AdvancedSession`` got bad input: a blank branch
+    id, deleting ``main`` or the current branch without ``force``. A ``ValueError``, as the
+    OpenAI SDK's ``AdvancedSQLiteSession`` raises. Nothing was written."""
+
+
+class BranchNotFoundError(BranchError, LookupError):
+    """The session has no such branch (never created, deleted, emptied or another session's)."""
+
+
+class BranchIdUsedError(BranchError):
+    """A branch id was already used in this session: ids stay reserved after a delete or a
+    clear, so no stale writer can merge history into a later branch of the same name."""
+
+
+class TurnNotFoundError(SessionsPlusError, ValueError, LookupError):
+    """No user turn matches: the turn number does not hold a user message of the branch, or no
+    user turn contains the searched text. Nothing was written."""
+
+
 class ReadOnlyStoreError(SessionsPlusError):
     """A write was attempted on a store opened with ``read_only=True``. Nothing was written."""
 

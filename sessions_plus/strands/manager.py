@@ -137,8 +137,11 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
             super().__init__(
                 session_id=session_id,
                 # Strands' own calls go through a view whose create_session accepts a session
-                # another worker created between Strands' read and create.
-                session_repository=self.repository.view(shared=self.shared, exist_ok=True),
+                # another worker created between Strands' read and create, and whose
+                # list_messages offset is Strands' removed_message_count: a message id.
+                session_repository=self.repository.view(
+                    shared=self.shared, exist_ok=True, offset_by_id=True
+                ),
                 **kwargs,
             )
             # The view shares the repository's bookkeeping of listed and converted messages.
@@ -161,6 +164,33 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
     def delete_session(self) -> None:
         """Delete this session with everything in it."""
         self.repository.delete_session(self.session_id)
+
+    def fork(self, new_session_id: str, *, replace: bool = False) -> StoreSessionManager:
+        """Copy this session as it is stored now under ``new_session_id``; return a manager
+        for the copy (on this manager's repository, so closing it closes nothing of this one).
+
+        An agent given the returned manager restores with the same messages, state and
+        conversation-manager state as this session's agent; the two sessions then go their
+        own ways. ``SessionException`` if ``new_session_id`` exists (unless ``replace=True``).
+        """
+        self.repository.fork_session(self.session_id, new_session_id, replace=replace)
+        return StoreSessionManager(
+            new_session_id,
+            repository=self.repository,
+            shared=self.shared,
+            foreign_tools=self.repository.foreign_tools,
+            label_authors=self.repository.label_authors,
+        )
+
+    def trim(self, agent_id: str, *, keep_last: int) -> int:
+        """Drop the oldest stored messages of ``agent_id`` (of the shared conversation in
+        shared mode) so at most ``keep_last`` remain; return how many were dropped.
+
+        Storage retention only: a running agent keeps its in-memory messages, and an agent
+        restored later gets the kept ones (minus those its conversation manager had already
+        removed), with their ids unchanged.
+        """
+        return self.repository.trim_messages(self.session_id, agent_id, keep_last=keep_last)
 
     # ------------------------------------------------------------------ expiry
 

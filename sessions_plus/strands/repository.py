@@ -14,6 +14,8 @@ Layout in the store (one store session per Strands session):
 A message's id is its record's seq minus one (Strands ids start at 0). The id is **claimed by the
 store** when the message is appended, never taken from the caller's in-memory counter, so two
 workers appending to one agent of one session keep both their messages, in arrival order.
+A trim (:meth:`StoreSessionRepository.trim_messages`) drops the oldest messages and keeps the
+ids of the others, so after one the stored ids start above 0.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from ..conversation import (
     note_policy,
     render,
 )
-from ..errors import missing_dependency
+from ..errors import ConflictError, SessionNotFoundError, missing_dependency
 from ..loops import DEFAULT_TIMEOUT, BackgroundLoop
 from ..records import Record
 from ..store import ConversationStore
@@ -208,6 +210,7 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
             self._loop.on_close(store.aclose)
         self._owns_loop = True
         self._exist_ok = False
+        self._offset_by_id = False
         self._created_at: dict[tuple[str, str], str] = {}
         self._created_lock = threading.Lock()
 
@@ -225,6 +228,7 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
         exist_ok: bool = False,
         foreign_tools: ForeignTools | None = None,
         label_authors: bool | None = None,
+        offset_by_id: bool = False,
     ) -> StoreSessionRepository:
         """The same store and loop with another message layout (closing it closes nothing).
 
@@ -232,10 +236,15 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
         first instead of raising (what a manager opening a session concurrently needs).
         ``foreign_tools`` and ``label_authors`` (None: this repository's) choose how other
         SDKs' records of a shared conversation are shown.
+        ``offset_by_id=True``: ``list_messages(offset=k)`` skips the messages with ids below
+        ``k`` rather than the first ``k`` stored ones. That is what Strands' restore means by
+        its offset (``removed_message_count`` counts from message 0), so a manager restoring
+        after a trim neither skips kept messages nor repeats dropped ones.
         """
         other = copy.copy(self)
         other.shared = bool(shared)
         other._exist_ok = bool(exist_ok)
+        other._offset_by_id = bool(offset_by_id)
         other._owns_loop = False
         if foreign_tools is not None:
             RenderOptions(foreign_tools=foreign_tools)
@@ -301,6 +310,46 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
         with self._created_lock:
             for key in [key for key in self._created_at if key[0] == session_id]:
                 del self._created_at[key]
+
+    def fork_session(
+        self, session_id: str, new_session_id: str, *, replace: bool = False, **kwargs: Any
+    ) -> Session:
+        """Copy a session (agents, messages, multi-agent states) under a new id; return it.
+
+        One store ``fork``: every message keeps its id, every agent its state and
+        conversation-manager state, so an agent restored from the copy is the agent of the
+        original as it was stored. The copy's ``session`` document says its own id.
+        ``SessionException`` if the source does not exist or the target does (unless
+        ``replace=True``: then the target is replaced whole).
+        """
+        source = self.read_session(session_id)
+        if source is None:
+            raise SessionException(f"Session {session_id} does not exist")
+        try:
+            self.run(self.store.fork(session_id, new_session_id, replace=replace))
+        except SessionNotFoundError as exc:
+            raise SessionException(f"Session {session_id} does not exist") from exc
+        except ConflictError as exc:
+            raise SessionException(f"Session {new_session_id} already exists") from exc
+        data = source.to_dict()
+        now = _now()
+        data.update(session_id=new_session_id, created_at=now, updated_at=now)
+        data["session_type"] = getattr(source.session_type, "value", source.session_type)
+        self.run(self.store.put_doc(new_session_id, SESSION_DOC, data, if_exists=True))
+        return Session.from_dict(data)
+
+    def trim_messages(
+        self, session_id: str, agent_id: str, *, keep_last: int, **kwargs: Any
+    ) -> int:
+        """Drop an agent's oldest stored messages so at most ``keep_last`` remain (in shared
+        mode: the shared conversation's); return how many were dropped. The others keep
+        their ids. ``SessionException`` if the session does not exist."""
+        try:
+            return self.run(
+                self.store.trim(session_id, stream=self.stream_of(agent_id), keep_last=keep_last)
+            )
+        except SessionNotFoundError as exc:
+            raise SessionException(f"Session {session_id} does not exist") from exc
 
     # ------------------------------------------------------------------ agents
 
@@ -434,28 +483,48 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
         offset: int = 0,
         **kwargs: Any,
     ) -> list[SessionMessage]:
-        """Messages in id order, skipping the first ``offset``, at most ``limit`` of them.
+        """Messages in id order, skipping the first ``offset`` stored, at most ``limit``.
 
-        In shared mode these are the conversation's messages as ``agent_id`` sees it: other
-        SDKs' records converted and merged into alternating turns (``offset`` and ``limit``
-        count those messages).
+        As in Strands' ``FileSessionManager`` the offset counts the messages still stored:
+        after a trim the first stored message (offset 0) has an id above 0. In shared mode these
+        are the conversation's messages as ``agent_id`` sees it: other SDKs' records converted
+        and merged into alternating turns (``offset`` and ``limit`` count those messages).
         """
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValueError(f"offset=<{offset}> | offset must be a non-negative integer")
         if self.shared:
             return self._list_shared(session_id, agent_id, limit, offset)
-        stream = self.stream_of(agent_id)
-        after = offset or None
+        return self.run(self._list(session_id, self.stream_of(agent_id), limit, offset))
+
+    async def _list(
+        self, session_id: str, stream: str, limit: int | None, offset: int
+    ) -> list[SessionMessage]:
+        # A message's id is its seq - 1. The offset becomes a seq to read after: the offset
+        # itself for Strands' own restore (ids), else past the first ``offset`` stored.
+        if self._offset_by_id or not offset:
+            after = offset
+        else:
+            first = await self._first_seq(session_id, stream)
+            if first is None:
+                return []  # no such session or stream
+            after = first - 1 + offset
         if self.store.on_corrupt == "raise":
-            # Nothing is skipped, and a stream's seqs are exactly 1..n, so the records after
-            # ``offset`` have ids offset, offset + 1, ...: read the payloads alone (cheaper
-            # than whole records: restoring an agent reads its whole history).
-            payloads = self.run(
-                self.store.read_data(
-                    session_id, stream=stream, after=after, limit=limit, keep="earliest"
-                )
+            # Restoring an agent reads its whole history: read the payloads alone (cheaper
+            # than records) and number them from ``after``. That is right if no record at or
+            # below ``after + 1`` was trimmed away, which the stream's first seq *after* the
+            # read proves (it only grows); otherwise read records, whose seqs are the ids.
+            payloads = await self.store.read_data(
+                session_id, stream=stream, after=after or None, limit=limit, keep="earliest"
             )
-            return [payload_to_message(data, offset + i) for i, data in enumerate(payloads)]
-        records = self.run(
-            self.store.read(session_id, stream=stream, after=after, limit=limit, keep="earliest")
+            if not payloads:
+                return []
+            first = await self._first_seq(session_id, stream)
+            if first is not None and first - 1 <= after:
+                return [payload_to_message(data, after + i) for i, data in enumerate(payloads)]
+            if first is not None and not self._offset_by_id:
+                after = first - 1 + offset
+        records = await self.store.read(
+            session_id, stream=stream, after=after or None, limit=limit, keep="earliest"
         )
         return [record_to_message(record) for record in records]
 
@@ -481,6 +550,12 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
     def _was_converted(self, session_id: str, agent_id: str, message_id: int) -> bool:
         with self._created_lock:
             return message_id in self._converted.get((session_id, agent_id), ())
+
+    async def _first_seq(self, session_id: str, stream: str) -> int | None:
+        """The stream's first seq now (None if it or the session does not exist)."""
+        info = await self.store.info(session_id)
+        span = None if info is None else info.ranges.get(stream)
+        return None if span is None else span.first
 
     def read_records_after(self, session_id: str, agent_id: str, after: int) -> list[Record]:
         """Raw records of ``agent_id``'s stream after seq ``after`` (for conversation sync)."""
