@@ -559,7 +559,7 @@ async def test_memory_store_is_shared_across_threads_and_loops() -> None:
 async def test_sync_close_from_another_thread_closes_every_connection(db: Path) -> None:
     store = SQLiteStore(db)
     await asyncio.gather(*(store.read("s") for _ in range(8)), store.append("s", [1]))
-    connections = [*store._readers, store._writer]
+    connections = [*store._db.readers, store._db.writer]
     assert len(connections) >= 2
     await asyncio.to_thread(store.close)
     assert store.closed
