@@ -6,6 +6,12 @@ under a lock, each in a ``BEGIN IMMEDIATE`` transaction, so concurrent processes
 SQLite's write lock (WAL mode, busy timeout). Reads use one connection per pool thread and never
 block the writer. ``":memory:"`` uses one shared connection under the lock. Files are created
 with mode 0600, and the schema is created or migrated by the first connection that needs it.
+
+A read-only store opens the file through a ``file:...?mode=ro`` URI and never opens the write
+connection: it creates no file, table or index and runs no migration; a missing file raises
+:class:`~sessions_plus.StoreNotFoundError`. (SQLite itself creates the ``-wal`` and ``-shm``
+companions of an existing WAL-mode file when a reader finds them absent, read-only readers too:
+they hold no data and let readers and writers of other processes coordinate.)
 """
 
 from __future__ import annotations
@@ -18,10 +24,24 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Literal, TypeVar
+from urllib.parse import quote
 
-from ...errors import ConfigurationError, StoreClosedError, StoreUnavailableError
+from ...errors import (
+    ConfigurationError,
+    ReadOnlyStoreError,
+    StoreClosedError,
+    StoreNotFoundError,
+    StoreUnavailableError,
+)
 from .pool import ThreadPool
-from .schema import SCHEMA_VERSION, Tables, check_sessions_table, migrate, schema_version
+from .schema import (
+    SCHEMA_VERSION,
+    Tables,
+    check_readable,
+    check_sessions_table,
+    migrate,
+    schema_version,
+)
 
 T = TypeVar("T")
 Synchronous = Literal["normal", "full"]
@@ -69,13 +89,20 @@ class Connections:
     """The write connection, the per-thread read connections and the pool that runs them."""
 
     def __init__(
-        self, path: str, tables: Tables, *, busy_timeout: float, synchronous: Synchronous
+        self,
+        path: str,
+        tables: Tables,
+        *,
+        busy_timeout: float,
+        synchronous: Synchronous,
+        read_only: bool = False,
     ) -> None:
         self.path = path
         self.tables = tables
         self.busy_timeout = busy_timeout
         self.synchronous: Synchronous = synchronous
         self.memory = path == MEMORY
+        self.read_only = read_only and not self.memory  # a private memory database is no file
         self.pool = ThreadPool(
             1 if self.memory else POOL_THREADS,
             name="sessions_plus-sqlite",
@@ -92,8 +119,16 @@ class Connections:
     # ------------------------------------------------------------------ opening
 
     def _connect(self, *, read_only: bool = False) -> sqlite3.Connection:
+        if self.read_only:  # opened read-only by SQLite itself: it can create nothing
+            target, uri = f"file:{quote(os.path.abspath(self.path))}?mode=ro", True
+        else:
+            target, uri = self.path, False
         conn = sqlite3.connect(
-            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            target,
+            timeout=self.busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=uri,
         )
         try:
             conn.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
@@ -122,6 +157,8 @@ class Connections:
             return self.writer
         if self._shut:
             raise StoreClosedError("SQLiteStore is closed")
+        if self.read_only:  # never reached through the store, which refuses writes first
+            raise ReadOnlyStoreError(f"SQLite file {self.path!r} was opened read-only")
         if not self.memory:
             create_private(self.path)
         conn = self._connect()
@@ -152,6 +189,8 @@ class Connections:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
+        if self.read_only:
+            return self._read_only_reader()
         if not self._schema_ready and not os.path.isfile(self.path):
             with self._write_lock:
                 self._open_writer()  # creates the file (mode 0600) and the schema, or says why not
@@ -162,6 +201,28 @@ class Connections:
                     if not self._schema_ready and not self._is_current(conn):
                         self._open_writer()  # migrates an older schema, refuses a newer one
                     self._schema_ready = True
+            with self._readers_lock:
+                if self._shut:
+                    raise StoreClosedError("SQLiteStore is closed")
+                self.readers.append(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._local.conn = conn
+        return conn
+
+    def _read_only_reader(self) -> sqlite3.Connection:
+        """A read connection of a read-only store: the file and its schema must be there."""
+        if not os.path.isfile(self.path):
+            what = "is not a file" if os.path.exists(self.path) else "does not exist"
+            raise StoreNotFoundError(
+                f"SQLite file {self.path!r} {what}; a read-only store never creates it"
+            )
+        conn = self._connect(read_only=True)
+        try:
+            if not self._schema_ready:
+                check_readable(conn, self.tables, self.path)
+                self._schema_ready = True
             with self._readers_lock:
                 if self._shut:
                     raise StoreClosedError("SQLiteStore is closed")
@@ -217,9 +278,27 @@ class Connections:
     def read(self, op: Operation[T]) -> T:
         """Run ``op(conn, now)``, whose single statement is its own consistent snapshot."""
         if self.memory:
-            return self.write(op)
+            return self._locked(op)
         with self._errors():
             return op(self._reader(), time.time())
+
+    def read_consistent(self, op: Operation[T]) -> T:
+        """Run ``op(conn, now)``, whose several statements see one point in time: a read
+        transaction on this thread's read connection (WAL readers never block the writer)."""
+        if self.memory:
+            return self._locked(op)
+        with self._errors():
+            conn = self._reader()
+            conn.execute("BEGIN")
+            try:
+                return op(conn, time.time())
+            finally:
+                conn.execute("COMMIT")
+
+    def _locked(self, op: Operation[T]) -> T:
+        """An in-memory read: on the one connection, under the lock that serializes writes."""
+        with self._write_lock, self._errors():
+            return op(self._open_writer(), time.time())
 
     async def call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the store's threads (StoreClosedError once closed)."""

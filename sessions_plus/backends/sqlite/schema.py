@@ -3,21 +3,24 @@
 
 Every table of one store starts with its ``table_prefix``, so one file can hold several
 independent stores. The schema version is kept per prefix in ``{prefix}_meta`` (not in
-``PRAGMA user_version``, which is one number per file). Opening a file runs, inside one
-``BEGIN IMMEDIATE`` transaction, every migration step from the file's version to
-:data:`SCHEMA_VERSION`; a file written by a newer sessions-plus is refused, never touched.
+``PRAGMA user_version``, which is one number per file). Opening a file for writing runs, inside
+one ``BEGIN IMMEDIATE`` transaction, every migration step from the file's version to
+:data:`SCHEMA_VERSION`; a file written by a newer sessions-plus is refused, never touched. A
+read-only store never migrates: it opens only a file already at :data:`SCHEMA_VERSION`
+(:func:`check_readable`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ...errors import ConfigurationError
+from ...errors import ConfigurationError, StoreNotFoundError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema version this code writes."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
@@ -127,9 +130,35 @@ def _v1_to_v2(conn: sqlite3.Connection, t: Tables) -> None:
     )
 
 
+_REWRITE_BATCH = 2_000
+
+
+def _v2_to_v3(conn: sqlite3.Connection, t: Tables) -> None:
+    """Keep each stream's first seq beside its last: ``streams`` becomes ``{stream: [first,
+    last]}`` (``trim`` and ``max_records`` drop the oldest records, so a stream no longer always
+    starts at 1). Every stream of a version 2 file starts at 1. Rewritten in batches of rows
+    (in the caller's transaction) so that no more than a batch is held in memory.
+    """
+    last_sid = 0
+    while True:
+        rows = conn.execute(
+            f"SELECT sid, streams FROM {t.sessions} WHERE sid > ? ORDER BY sid LIMIT ?",
+            (last_sid, _REWRITE_BATCH),
+        ).fetchall()
+        if not rows:
+            return
+        updates = []
+        for sid, streams in rows:
+            counts: dict[str, int] = json.loads(streams)
+            ranges = {name: [1, last] for name, last in counts.items()}
+            updates.append((json.dumps(ranges, ensure_ascii=False, separators=(",", ":")), sid))
+        conn.executemany(f"UPDATE {t.sessions} SET streams = ? WHERE sid = ?", updates)
+        last_sid = rows[-1][0]
+
+
 Migration = Callable[[sqlite3.Connection, Tables], None]
 
-MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2]
+MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3]
 """``MIGRATIONS[v]`` upgrades a schema from version ``v`` to ``v + 1``."""
 
 assert len(MIGRATIONS) == SCHEMA_VERSION
@@ -152,11 +181,7 @@ def migrate(conn: sqlite3.Connection, t: Tables, target: int = SCHEMA_VERSION) -
     Raises :class:`ConfigurationError` if the file's schema is newer than this code knows.
     """
     current = schema_version(conn, t)
-    if current > SCHEMA_VERSION:
-        raise ConfigurationError(
-            f"tables {t.prefix}_* have schema version {current}, newer than this sessions-plus "
-            f"supports ({SCHEMA_VERSION}); upgrade sessions-plus to open this file"
-        )
+    _refuse_newer(current, t)
     if current > 0:
         check_sessions_table(conn, t)
     for version in range(current, target):
@@ -180,3 +205,31 @@ def check_sessions_table(conn: sqlite3.Connection, t: Tables) -> None:
             f"tables {t.prefix}_* exist in this file but their sessions table is not "
             f"{t.sessions!r}: open them with the sessions table they were created with"
         )
+
+
+def _refuse_newer(version: int, t: Tables) -> None:
+    if version > SCHEMA_VERSION:
+        raise ConfigurationError(
+            f"tables {t.prefix}_* have schema version {version}, newer than this sessions-plus "
+            f"supports ({SCHEMA_VERSION}); upgrade sessions-plus to open this file"
+        )
+
+
+def check_readable(conn: sqlite3.Connection, t: Tables, path: str) -> None:
+    """Check, without changing anything, that a read-only store can read this file: its
+    tables exist (else :class:`StoreNotFoundError`) at exactly :data:`SCHEMA_VERSION` (an older
+    schema is a :class:`ConfigurationError`: only a writable store migrates it)."""
+    version = schema_version(conn, t)
+    if version == 0:
+        raise StoreNotFoundError(
+            f"SQLite file {path!r} has no sessions-plus tables {t.prefix}_* (nothing was "
+            "written to it with this table_prefix); a read-only store never creates them"
+        )
+    _refuse_newer(version, t)
+    if version < SCHEMA_VERSION:
+        raise ConfigurationError(
+            f"tables {t.prefix}_* in {path!r} have schema version {version}, older than this "
+            f"sessions-plus ({SCHEMA_VERSION}); a read-only store never migrates: open the file "
+            "once with a writable store (or an older sessions-plus) to read it"
+        )
+    check_sessions_table(conn, t)

@@ -16,6 +16,24 @@ LIVE = "(expires_at IS NULL OR expires_at > ?)"
 """A session row that has not expired; binds ``now``."""
 
 
+def prefix_end(prefix: str) -> str | None:
+    """The least string after every string that starts with ``prefix`` (None: there is none,
+    for ``""`` or a prefix of only U+10FFFF), so that ids starting with ``prefix`` are exactly
+    ``prefix <= id < prefix_end(prefix)``.
+
+    SQLite compares TEXT as UTF-8 bytes (the BINARY collation), which is code point order, the
+    order ``str`` comparison uses too. The next code point after U+D7FF is U+E000: surrogates
+    are not text.
+    """
+    stem = prefix.rstrip("\U0010ffff")
+    if not stem:
+        return None
+    following = ord(stem[-1]) + 1
+    if following == 0xD800:
+        following = 0xE000
+    return stem[:-1] + chr(following)
+
+
 class Statements:
     """The statements of the store whose tables are ``t``."""
 
@@ -37,14 +55,25 @@ class Statements:
             f"SELECT created_at, updated_at, expires_at, streams FROM {t.sessions}"
             f" WHERE session_id = ? AND {LIVE}"
         )
-        self.list_sessions = (
-            f"SELECT session_id, created_at, updated_at, expires_at, streams FROM {t.sessions}"
-            f" WHERE session_id > ? AND {LIVE} ORDER BY session_id LIMIT ?"
-        )
+        # A page of live sessions is one range of the session_id index: from the prefix (or
+        # after the cursor) up to the first id past the prefix. Keyed (after_cursor, bounded).
+        listed = f"SELECT session_id, created_at, updated_at, expires_at, streams FROM {t.sessions}"
+        self.list_sessions = {
+            (after, bounded): (
+                f"{listed} WHERE session_id {'>' if after else '>='} ?"
+                f"{' AND session_id < ?' if bounded else ''} AND {LIVE}"
+                " ORDER BY session_id LIMIT ?"
+            )
+            for after in (False, True)
+            for bounded in (False, True)
+        }
         self.get_doc = f"SELECT payload FROM {t.docs} WHERE sid = {live} AND name = ?"
         self.doc_names = f"SELECT name FROM {t.docs} WHERE sid = {live} AND name >= ? ORDER BY name"
 
         self.session_row = f"SELECT sid, expires_at, streams FROM {t.sessions} WHERE session_id = ?"
+        self.session_times = (
+            f"SELECT sid, expires_at, updated_at FROM {t.sessions} WHERE session_id = ?"
+        )
         self.insert_session = (
             f"INSERT INTO {t.sessions} (session_id, created_at, updated_at, expires_at, streams)"
             " VALUES (?, ?, ?, ?, ?)"
@@ -64,6 +93,8 @@ class Statements:
             f"UPDATE {t.records} SET payload = ? WHERE sid = ? AND stream = ? AND seq = ?"
         )
         self.truncate = f"DELETE FROM {t.records} WHERE sid = ? AND stream = ? AND seq >= ?"
+        self.drop_oldest = f"DELETE FROM {t.records} WHERE sid = ? AND stream = ? AND seq < ?"
+        self.clear_stream = f"DELETE FROM {t.records} WHERE sid = ? AND stream = ?"
         self.doc_exists = f"SELECT 1 FROM {t.docs} WHERE sid = ? AND name = ?"
         self.put_doc = (
             f"INSERT INTO {t.docs} (sid, name, payload) VALUES (?, ?, ?)"
@@ -75,9 +106,25 @@ class Statements:
             f"DELETE FROM {t.docs} WHERE sid = ?",
             f"DELETE FROM {t.sessions} WHERE sid = ?",
         ]
-        expired = f"SELECT sid FROM {t.sessions} WHERE expires_at <= ?"
-        self.purge = [
-            f"DELETE FROM {t.records} WHERE sid IN ({expired})",
-            f"DELETE FROM {t.docs} WHERE sid IN ({expired})",
-        ]
-        self.purge_sessions = f"DELETE FROM {t.sessions} WHERE expires_at <= ?"
+        # purge_expired: a batch of expired sessions at a time, found through the expiry index.
+        self.expired_batch = f"SELECT sid FROM {t.sessions} WHERE expires_at <= ? LIMIT ?"
+
+        # Whole sessions: a fork copies inside the file, a snapshot reads in key order.
+        self.copy_records = (
+            f"INSERT INTO {t.records} (sid, stream, seq, created_at, format, author, payload)"
+            f" SELECT ?, stream, seq, created_at, format, author, payload FROM {t.records}"
+            " WHERE sid = ? AND stream = ? AND seq <= ?"
+        )
+        self.copy_docs = (
+            f"INSERT INTO {t.docs} (sid, name, payload)"
+            f" SELECT ?, name, payload FROM {t.docs} WHERE sid = ?"
+        )
+        self.snapshot_session = (
+            f"SELECT sid, created_at, updated_at, streams FROM {t.sessions}"
+            f" WHERE session_id = ? AND {LIVE}"
+        )
+        self.snapshot_records = (
+            f"SELECT stream, seq, payload, created_at, format, author FROM {t.records}"
+            " WHERE sid = ? ORDER BY stream, seq"
+        )
+        self.snapshot_docs = f"SELECT name, payload FROM {t.docs} WHERE sid = ?"

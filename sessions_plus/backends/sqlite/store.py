@@ -9,24 +9,41 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import closing
 from itertools import starmap
 from typing import Any, Self, TypeVar
 from urllib.parse import SplitResult
 
-from ...backend import DocWrite, LogRange, LogWrite, SessionQuery
-from ...errors import ConfigurationError, ConflictError, RecordNotFoundError
+from ...backend import DocWrite, ForkRequest, LogRange, LogWrite, SessionQuery
+from ...errors import ConfigurationError, ConflictError, RecordNotFoundError, SessionNotFoundError
 from ...options import Options
-from ...records import RawRecord, SessionInfo, SessionPage
+from ...records import RawRecord, RawSnapshot, SessionInfo, SessionPage
 from ...store import ConversationStore
-from .connections import MEMORY, Connections, Synchronous, check_busy_timeout
-from .rows import decode_streams, encode_streams, session_info
+from . import copies
+from .connections import MEMORY, Connections, Operation, Synchronous, check_busy_timeout
+from .rows import SessionRows, session_info
 from .schema import Tables, check_table_name, check_table_prefix
-from .statements import MAX_SEQ, Statements
+from .statements import MAX_SEQ, Statements, prefix_end
 from .urls import url_path, url_store_options
 
 T = TypeVar("T")
+
+PURGE_BATCH = 200
+"""Expired sessions deleted per write transaction by ``purge_expired`` (see benchmarks/scale.py:
+small enough that a live session's write waits little for the lock between batches)."""
+
+_EMPTY = (1, 0)
+"""The range of a stream that has no records and never had one: ``first..last`` = ``1..0``."""
+
+
+def _encodable(text: str) -> bool:
+    """True if ``text`` is valid Unicode (SQLite stores UTF-8; lone surrogates cannot be)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class SQLiteStore(ConversationStore):
@@ -41,6 +58,17 @@ class SQLiteStore(ConversationStore):
     (the default, WAL mode) survives a crash or kill of any process but may lose the last
     commits on power loss; ``"full"`` syncs every commit to disk. The connection is opened (and
     the schema created or migrated) on first use.
+
+    Every write is one ``BEGIN IMMEDIATE`` transaction: an append with its ``max_records``
+    bound, a trim, ``delete(updated_before=)`` with its check, a whole ``fork`` (records copied
+    inside the file) and a whole ``restore``. A ``snapshot`` is one read transaction. Listing,
+    with or without a prefix, is one range of the ``session_id`` index (O(page)), skipping
+    expired sessions not yet purged; ``purge_expired`` deletes in short batches so live
+    sessions' writes are not held up for long. ``read_only=True`` opens the file read-only
+    (``file:...?mode=ro``): no file, table or migration is ever created, a missing file raises
+    :class:`~sessions_plus.StoreNotFoundError` and a file of an older schema a
+    :class:`~sessions_plus.ConfigurationError` (a writable store migrates it). SQLite itself
+    may create the ``-wal``/``-shm`` companions of an existing WAL file for any reader.
     """
 
     def __init__(
@@ -68,51 +96,23 @@ class SQLiteStore(ConversationStore):
             None if sessions_table is None else check_table_name(sessions_table),
         )
         self._sql = Statements(self.tables)
+        self._rows = SessionRows(self._sql, self.ttl)
         self._db = Connections(
-            self.path, self.tables, busy_timeout=self.busy_timeout, synchronous=synchronous
+            self.path,
+            self.tables,
+            busy_timeout=self.busy_timeout,
+            synchronous=synchronous,
+            read_only=self.read_only,
         )
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r}, table_prefix={self.tables.prefix!r})"
 
-    # ------------------------------------------------------------------ session helpers
+    # ------------------------------------------------------------------ helpers
 
-    def _expiry(self, now: float) -> float | None:
-        return None if self.ttl is None else now + self.ttl
-
-    def _live(
-        self, conn: sqlite3.Connection, session_id: str, now: float
-    ) -> tuple[int | None, dict[str, int]]:
-        """The live session's key (None if none) and ``{stream: last_seq}``, in a write
-        transaction; an expired session's data is deleted first."""
-        row = conn.execute(self._sql.session_row, (session_id,)).fetchone()
-        if row is None:
-            return None, {}
-        sid, expires_at, streams = row
-        if expires_at is not None and expires_at <= now:
-            self._drop(conn, sid)
-            return None, {}
-        return sid, decode_streams(streams)
-
-    def _drop(self, conn: sqlite3.Connection, sid: int) -> None:
-        for statement in self._sql.drop_session:
-            conn.execute(statement, (sid,))
-
-    def _save(
-        self,
-        conn: sqlite3.Connection,
-        session_id: str,
-        sid: int | None,
-        streams: dict[str, int],
-        now: float,
-    ) -> int:
-        """Write the session row (creating it if ``sid`` is None), sliding its TTL."""
-        values = (now, self._expiry(now), encode_streams(streams))
-        if sid is None:
-            cursor = conn.execute(self._sql.insert_session, (session_id, now, *values))
-            return int(cursor.lastrowid or 0)
-        conn.execute(self._sql.update_session, (*values, sid))
-        return sid
+    def _write(self, op: Operation[T]) -> Awaitable[T]:
+        """Run ``op`` in one write transaction on the store's threads."""
+        return self._db.call(lambda: self._db.write(op))
 
     def _insert(
         self,
@@ -139,19 +139,21 @@ class SQLiteStore(ConversationStore):
         )
 
     def _reading(
-        self, session_id: str, op: Callable[[sqlite3.Connection, float], T]
+        self, session_id: str, op: Operation[T], *, consistent: bool = False
     ) -> Callable[[], T]:
-        """Wrap a read statement (which finds the live session itself) for the pool.
+        """Wrap a read (which finds the live session itself) for the pool: one statement, or
+        with ``consistent`` several in one read transaction.
 
         With ``refresh_on_read`` (and a TTL) the read slides the TTL in a write transaction.
         """
         if not (self.refresh_on_read and self.ttl is not None):
-            return lambda: self._db.read(op)
+            read = self._db.read_consistent if consistent else self._db.read
+            return lambda: read(op)
 
         def refreshing(conn: sqlite3.Connection, now: float) -> T:
-            sid, _ = self._live(conn, session_id, now)
+            sid, _ = self._rows.live(conn, session_id, now)
             if sid is not None:
-                conn.execute(self._sql.refresh, (self._expiry(now), sid))
+                conn.execute(self._sql.refresh, (self._rows.expiry(now), sid))
             return op(conn, now)
 
         return lambda: self._db.write(refreshing)
@@ -190,7 +192,7 @@ class SQLiteStore(ConversationStore):
         after: int | None,
         before: int | None,
         latest: bool,
-    ) -> Callable[[sqlite3.Connection, float], list[Any]]:
+    ) -> Operation[list[Any]]:
         """One read statement over a range of seqs, as rows in seq order."""
         upper = MAX_SEQ if before is None else before
         bound = -1 if limit is None else limit
@@ -206,76 +208,88 @@ class SQLiteStore(ConversationStore):
 
     async def pop_log(self, session_id: str, stream: str) -> RawRecord | None:
         def op(conn: sqlite3.Connection, now: float) -> RawRecord | None:
-            sid, streams = self._live(conn, session_id, now)
-            last = streams.get(stream, 0)
-            if sid is None or last == 0:
+            sid, ranges = self._rows.live(conn, session_id, now)
+            first, last = ranges.get(stream, _EMPTY)
+            if sid is None or last < first:
                 return None
             rows = conn.execute(self._sql.pop_record, (sid, stream, last)).fetchall()
-            streams[stream] = last - 1
-            self._save(conn, session_id, sid, streams, now)
+            ranges[stream] = [first, last - 1]  # emptied from seq 1: forgotten (rows.py)
+            self._rows.save(conn, session_id, sid, ranges, now)
             return RawRecord(*rows[0])
 
-        return await self._db.call(lambda: self._db.write(op))
+        return await self._write(op)
 
     async def replace_payload(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
         def op(conn: sqlite3.Connection, now: float) -> None:
-            sid, streams = self._live(conn, session_id, now)
-            if sid is None or seq > streams.get(stream, 0):
+            sid, ranges = self._rows.live(conn, session_id, now)
+            first, last = ranges.get(stream, _EMPTY)
+            if sid is None or not first <= seq <= last:
                 raise RecordNotFoundError(
                     f"session {session_id!r} stream {stream!r} has no record seq={seq}"
                 )
             conn.execute(self._sql.replace_record, (payload, sid, stream, seq))
-            self._save(conn, session_id, sid, streams, now)
+            self._rows.save(conn, session_id, sid, ranges, now)
 
-        await self._db.call(lambda: self._db.write(op))
+        await self._write(op)
 
     async def write_log(self, write: LogWrite) -> int:
+        """Append at the end (``start_seq=None``) or truncate at ``start_seq`` and append; then
+        drop the oldest records beyond ``max_records``, all in one transaction."""
         session_id, stream, start_seq = write.session_id, write.stream, write.start_seq
         payloads, format, author = write.payloads, write.format, write.author
-        if_last_seq = write.if_last_seq
-        """Append at the end (``start_seq=None``) or truncate at ``start_seq`` and append."""
+        if_last_seq, max_records = write.if_last_seq, self.max_records
 
         def op(conn: sqlite3.Connection, now: float) -> int:
-            sid, streams = self._live(conn, session_id, now)
-            last = streams.get(stream, 0)
+            sid, ranges = self._rows.live(conn, session_id, now)
+            first, last = ranges.get(stream, _EMPTY)
             if if_last_seq is not None and last != if_last_seq:
                 raise self._conflict(session_id, stream, last, if_last_seq)
             start = last + 1 if start_seq is None else start_seq
             if start > last + 1:
                 raise ValueError(f"start_seq {start} is past the end of stream {stream!r} ({last})")
-            streams[stream] = start - 1 + len(payloads)
-            sid = self._save(conn, session_id, sid, streams, now)
+            first = min(first, start)  # a splice reaching back before a trim restarts there
+            end = start - 1 + len(payloads)
+            keep_from = first  # the oldest seq that stays
+            if max_records is not None and end - first + 1 > max_records:
+                keep_from = end - max_records + 1
+            ranges[stream] = [keep_from, end]
+            sid = self._rows.save(conn, session_id, sid, ranges, now)
             if start <= last:
                 conn.execute(self._sql.truncate, (sid, stream, start))
-            self._insert(conn, sid, stream, start, payloads, now, format, author)
+            if keep_from > first and first < start:  # older records that max_records drops
+                conn.execute(self._sql.drop_oldest, (sid, stream, keep_from))
+            skip = max(0, keep_from - start)  # new records that would be dropped at once
+            if skip < len(payloads):
+                self._insert(conn, sid, stream, start + skip, payloads[skip:], now, format, author)
             return start
 
-        return await self._db.call(lambda: self._db.write(op))
+        return await self._write(op)
+
+    async def trim_log(self, session_id: str, stream: str, keep_last: int) -> int:
+        def op(conn: sqlite3.Connection, now: float) -> int:
+            sid, ranges = self._rows.live(conn, session_id, now)
+            if sid is None:
+                raise SessionNotFoundError(f"session {session_id!r} does not exist (or expired)")
+            first, last = ranges.get(stream, _EMPTY)
+            dropped = max(0, last - first + 1 - keep_last)
+            if dropped:
+                conn.execute(self._sql.drop_oldest, (sid, stream, first + dropped))
+                ranges[stream] = [first + dropped, last]
+            self._rows.save(conn, session_id, sid, ranges, now)
+            return dropped
+
+        return await self._write(op)
 
     async def clear_log(self, session_id: str, stream: str) -> None:
         def op(conn: sqlite3.Connection, now: float) -> None:
-            sid, streams = self._live(conn, session_id, now)
+            sid, ranges = self._rows.live(conn, session_id, now)
             if sid is None:
                 return
-            conn.execute(self._sql.truncate, (sid, stream, 1))
-            streams.pop(stream, None)
-            self._save(conn, session_id, sid, streams, now)
+            conn.execute(self._sql.clear_stream, (sid, stream))
+            ranges.pop(stream, None)
+            self._rows.save(conn, session_id, sid, ranges, now)
 
-        await self._db.call(lambda: self._db.write(op))
-
-    async def delete_session(self, session_id: str, updated_before: float | None = None) -> bool:
-        if updated_before is not None:  # contract v2: the backend's owner implements it
-            raise NotImplementedError(f"{type(self).__name__}: delete(updated_before=) not yet")
-
-        def op(conn: sqlite3.Connection, now: float) -> bool:
-            row = conn.execute(self._sql.session_row, (session_id,)).fetchone()
-            if row is None:
-                return False
-            sid, expires_at, _ = row
-            self._drop(conn, sid)
-            return expires_at is None or expires_at > now
-
-        return await self._db.call(lambda: self._db.write(op))
+        await self._write(op)
 
     # ------------------------------------------------------------------ documents
 
@@ -284,7 +298,7 @@ class SQLiteStore(ConversationStore):
         if_absent, if_exists = write.if_absent, write.if_exists
 
         def op(conn: sqlite3.Connection, now: float) -> bool:
-            sid, streams = self._live(conn, session_id, now)
+            sid, ranges = self._rows.live(conn, session_id, now)
             if if_absent or if_exists:
                 present = (
                     sid is not None
@@ -292,11 +306,11 @@ class SQLiteStore(ConversationStore):
                 )
                 if present != if_exists:
                     return False
-            sid = self._save(conn, session_id, sid, streams, now)
+            sid = self._rows.save(conn, session_id, sid, ranges, now)
             conn.execute(self._sql.put_doc, (sid, name, payload))
             return True
 
-        return await self._db.call(lambda: self._db.write(op))
+        return await self._write(op)
 
     async def read_doc(self, session_id: str, name: str) -> bytes | None:
         def op(conn: sqlite3.Connection, now: float) -> bytes | None:
@@ -307,15 +321,15 @@ class SQLiteStore(ConversationStore):
 
     async def remove_doc(self, session_id: str, name: str) -> bool:
         def op(conn: sqlite3.Connection, now: float) -> bool:
-            sid, streams = self._live(conn, session_id, now)
+            sid, ranges = self._rows.live(conn, session_id, now)
             if sid is None:
                 return False
             if conn.execute(self._sql.delete_doc, (sid, name)).rowcount == 0:
                 return False
-            self._save(conn, session_id, sid, streams, now)
+            self._rows.save(conn, session_id, sid, ranges, now)
             return True
 
-        return await self._db.call(lambda: self._db.write(op))
+        return await self._write(op)
 
     async def doc_names(self, session_id: str, prefix: str) -> list[str]:
         def op(conn: sqlite3.Connection, now: float) -> list[str]:
@@ -330,6 +344,39 @@ class SQLiteStore(ConversationStore):
 
         return await self._db.call(self._reading(session_id, op))
 
+    # ------------------------------------------------------------------ whole sessions
+
+    async def delete_session(self, session_id: str, updated_before: float | None = None) -> bool:
+        def op(conn: sqlite3.Connection, now: float) -> bool:
+            row = conn.execute(self._sql.session_times, (session_id,)).fetchone()
+            if row is None:
+                return False
+            sid, expires_at, updated_at = row
+            live = expires_at is None or expires_at > now
+            if live and updated_before is not None and updated_at >= updated_before:
+                return False  # written since the cutoff: checked in the deleting transaction
+            self._rows.drop(conn, sid)
+            return live
+
+        return await self._write(op)
+
+    async def fork_session(self, fork: ForkRequest) -> SessionInfo:
+        """Fork in one write transaction, copying records inside the file (see copies.py)."""
+        return await self._write(
+            lambda conn, now: copies.fork(self._rows, self._sql, conn, fork, now)
+        )
+
+    async def snapshot_session(self, session_id: str) -> RawSnapshot | None:
+        op: Operation[RawSnapshot | None] = lambda conn, now: copies.snapshot(  # noqa: E731
+            self._sql, conn, session_id, now
+        )
+        return await self._db.call(self._reading(session_id, op, consistent=True))
+
+    async def restore_session(self, snapshot: RawSnapshot, replace: bool) -> SessionInfo:
+        return await self._write(
+            lambda conn, now: copies.restore(self._rows, self._sql, conn, snapshot, replace, now)
+        )
+
     # ------------------------------------------------------------------ sessions
 
     async def session_info(self, session_id: str) -> SessionInfo | None:
@@ -340,12 +387,19 @@ class SQLiteStore(ConversationStore):
         return await self._db.call(self._reading(session_id, op))
 
     async def session_page(self, query: SessionQuery) -> SessionPage:
-        limit, cursor = query.limit, query.cursor
-        if query.prefix:  # contract v2: the backend's owner implements it
-            raise NotImplementedError(f"{type(self).__name__}: list_sessions(prefix=) not yet")
+        """One range of the session_id index, from the prefix (or after the cursor) to the
+        first id past the prefix: O(page), however many other sessions the file holds."""
+        limit, cursor, prefix = query.limit, query.cursor, query.prefix
+        end = prefix_end(prefix)
+        after = cursor is not None and cursor >= prefix
+        lower = cursor if cursor is not None and after else prefix
+        if not _encodable(prefix) or (end is not None and lower >= end):
+            return SessionPage([])  # no id can start with it, or the cursor is past them all
+        statement = self._sql.list_sessions[(after, end is not None)]
+        bounds = (lower,) if end is None else (lower, end)
 
         def op(conn: sqlite3.Connection, now: float) -> SessionPage:
-            rows = conn.execute(self._sql.list_sessions, (cursor or "", now, limit + 1))
+            rows = conn.execute(statement, (*bounds, now, limit + 1))
             page = [session_info(*row) for row in rows]
             more = len(page) > limit
             page = page[:limit]
@@ -354,12 +408,22 @@ class SQLiteStore(ConversationStore):
         return await self._db.call(lambda: self._db.read(op))
 
     async def purge_sessions(self) -> int:
-        def op(conn: sqlite3.Connection, now: float) -> int:
-            for statement in self._sql.purge:
-                conn.execute(statement, (now,))
-            return conn.execute(self._sql.purge_sessions, (now,)).rowcount
+        """Delete expired sessions in batches of :data:`PURGE_BATCH`, one short write
+        transaction each, so that live sessions' writes get the lock between batches."""
+        batch = PURGE_BATCH
 
-        return await self._db.call(lambda: self._db.write(op))
+        def op(conn: sqlite3.Connection, now: float) -> int:
+            sids = [(sid,) for (sid,) in conn.execute(self._sql.expired_batch, (now, batch))]
+            for statement in self._sql.drop_session:
+                conn.executemany(statement, sids)
+            return len(sids)
+
+        purged = 0
+        while True:
+            removed = await self._write(op)
+            purged += removed
+            if removed < batch:
+                return purged
 
     # ------------------------------------------------------------------ closing
 
