@@ -9,9 +9,10 @@ Storage layout (schema version 3; every table name starts with the store's ``tab
   ``purge_expired``) and ``streams``, the JSON ``{stream: [first, last]}`` of the seqs each
   stream holds. Keeping the ranges in the session row means an append changes that one row plus
   its records.
-* ``<prefix>_records``: ``(sid, stream, seq)`` is the clustered primary key (WITHOUT ROWID), so a
-  latest-N read, a trim and a fork's copy are each one range of it; beside it the record's
-  ``created_at``, ``format``, ``author`` and the encoded ``payload``.
+* ``<prefix>_records``: a rowid table (rows are written in append order, so pages fill up and
+  records of up to ~4 KB stay inside them) of ``sid``, ``stream``, ``seq``, ``created_at``,
+  ``format``, ``author`` and the encoded ``payload``, with a unique index on ``(sid, stream,
+  seq)``: a latest-N read, a trim and a fork's copy are each one range of that index.
 * ``<prefix>_docs``: ``(sid, name)`` -> ``payload``.
 * ``<prefix>_meta``: the schema version, migrated step by step on the first write connection
   (:mod:`.schema`).

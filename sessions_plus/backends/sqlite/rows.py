@@ -40,9 +40,15 @@ def stream_ranges(ranges: Ranges) -> dict[str, StreamRange]:
 def session_info(
     session_id: str, created_at: float, updated_at: float, expires_at: float | None, streams: str
 ) -> SessionInfo:
-    """The :class:`SessionInfo` of a session row."""
-    ranges = stream_ranges(decode_ranges(streams))
-    return SessionInfo(session_id, created_at, updated_at, expires_at, ranges=ranges)
+    """The :class:`SessionInfo` of a session row (a listing builds one per session: both
+    mappings are made here in one pass rather than one derived from the other)."""
+    ranges: dict[str, StreamRange] = {}
+    counts: dict[str, int] = {}
+    for name, (first, last) in json.loads(streams).items():
+        ranges[name] = StreamRange(first, last)
+        if last >= first:
+            counts[name] = last - first + 1
+    return SessionInfo(session_id, created_at, updated_at, expires_at, counts, ranges)
 
 
 class SessionRows:

@@ -83,6 +83,10 @@ class Tables:
     def expiry_index(self) -> str:
         return f"{self.prefix}_sessions_by_expiry"
 
+    @property
+    def records_index(self) -> str:
+        return f"{self.prefix}_records_by_key"
+
 
 def _v0_to_v1(conn: sqlite3.Connection, t: Tables) -> None:
     """The first schema: sessions, records and documents.
@@ -91,7 +95,8 @@ def _v0_to_v1(conn: sqlite3.Connection, t: Tables) -> None:
     session that expires and is written again gets a fresh row. ``streams`` is the JSON object
     ``{stream: last_seq}``: keeping the counters in the session row means an append changes
     that one row plus the records, which is what makes a commit cheap. Records are clustered by
-    their log position (a WITHOUT ROWID primary key), so a latest-N read is one index range.
+    their log position (a WITHOUT ROWID primary key, until version 3), so a latest-N read is one
+    index range.
     """
     conn.execute(f"CREATE TABLE {t.meta} (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
     conn.execute(
@@ -134,11 +139,44 @@ _REWRITE_BATCH = 2_000
 
 
 def _v2_to_v3(conn: sqlite3.Connection, t: Tables) -> None:
-    """Keep each stream's first seq beside its last: ``streams`` becomes ``{stream: [first,
-    last]}`` (``trim`` and ``max_records`` drop the oldest records, so a stream no longer always
-    starts at 1). Every stream of a version 2 file starts at 1. Rewritten in batches of rows
-    (in the caller's transaction) so that no more than a batch is held in memory.
+    """Per-stream first seqs, and records in a rowid table.
+
+    ``trim`` and ``max_records`` drop the oldest records, so a stream no longer always starts at
+    1: ``streams`` becomes ``{stream: [first, last]}`` (every stream of a version 2 file starts
+    at 1). Records move from a WITHOUT ROWID table clustered on ``(sid, stream, seq)`` to a rowid
+    table with a unique index on ``(sid, stream, seq)``: a WITHOUT ROWID b-tree keeps at most
+    about 1,000 bytes of a row in its page (4 KB pages) and puts the rest on an overflow page of
+    its own, so every record between ~1 and ~4.5 KB (tool outputs, long answers) took up to
+    4 KB more than its size; a rowid table keeps rows up to ~4 KB in the page and fills pages
+    in the order records are written. The copy is ordered by key, so each session's records
+    are contiguous after the migration.
     """
+    _ranges_with_first_seqs(conn, t)
+    rebuilt = f"{t.records}_v3"
+    conn.execute(
+        f"CREATE TABLE {rebuilt} ("
+        " rid INTEGER PRIMARY KEY,"
+        " sid INTEGER NOT NULL,"
+        " stream TEXT NOT NULL,"
+        " seq INTEGER NOT NULL,"
+        " created_at REAL NOT NULL,"
+        " format TEXT,"
+        " author TEXT,"
+        " payload BLOB NOT NULL)"
+    )
+    columns = "sid, stream, seq, created_at, format, author, payload"
+    conn.execute(
+        f"INSERT INTO {rebuilt} ({columns}) SELECT {columns} FROM {t.records}"
+        " ORDER BY sid, stream, seq"
+    )
+    conn.execute(f"DROP TABLE {t.records}")
+    conn.execute(f"ALTER TABLE {rebuilt} RENAME TO {t.records}")
+    conn.execute(f"CREATE UNIQUE INDEX {t.records_index} ON {t.records} (sid, stream, seq)")
+
+
+def _ranges_with_first_seqs(conn: sqlite3.Connection, t: Tables) -> None:
+    """``{stream: last}`` -> ``{stream: [1, last]}`` in every session row, in batches of rows
+    (inside the caller's transaction) so that no more than a batch is held in memory."""
     last_sid = 0
     while True:
         rows = conn.execute(

@@ -62,6 +62,18 @@ async def test_a_file_of_the_previous_release_migrates_to_first_and_last_seqs(
     stored = dict(conn.execute("SELECT session_id, streams FROM sessions_plus_sessions"))
     assert json.loads(stored["chat"]) == {"main": [1, 2], "trace": [1, 2]}
     assert json.loads(stored["popped"]) == {}
+    (table,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'sessions_plus_records'"
+    ).fetchone()
+    assert "rid INTEGER PRIMARY KEY" in table and "WITHOUT ROWID" not in table
+    index = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'sessions_plus_records_by_key'"
+    ).fetchone()
+    assert index is not None
+    migrated = conn.execute(  # the 9 records of the old file, less the 2 trimmed since
+        "SELECT sid, stream, seq FROM sessions_plus_records WHERE rid <= 9 ORDER BY rid"
+    ).fetchall()
+    assert len(migrated) == 7 and migrated == sorted(migrated)  # copied in key order
     conn.close()
 
 

@@ -22,7 +22,10 @@ async def test_latest_n_reads_go_through_the_index_and_cost_o_limit(db: Path) ->
     now = time.time()
     for statement in (sql.read_desc, sql.read_asc):
         found = plan(conn, statement, ("large", now, "main", 0, 2**63 - 1, 5))
-        assert "USING PRIMARY KEY (sid=? AND stream=? AND seq>? AND seq<?)" in found, found
+        assert (
+            "USING INDEX sessions_plus_records_by_key (sid=? AND stream=? AND seq>? AND seq<?)"
+            in found
+        ), found
         assert "SCAN" not in found and "TEMP B-TREE" not in found, found
     for statement in (sql.info, sql.get_doc, *sql.list_sessions.values(), sql.doc_names):
         params = (*("x",) * (statement.count("?") - 1), 5)
