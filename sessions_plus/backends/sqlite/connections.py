@@ -52,6 +52,9 @@ MEMORY = ":memory:"
 POOL_THREADS = 4
 """One write connection plus up to this many read connections per file store."""
 
+_LOCK_POLL = (0.0001, 0.0002, 0.0005, 0.001)
+"""Seconds between attempts to take the file's write lock (the last one repeats)."""
+
 
 def check_busy_timeout(value: float) -> float:
     """Validate ``busy_timeout``: a finite number of seconds >= 0."""
@@ -109,6 +112,8 @@ class Connections:
             closed_message="SQLiteStore is closed",
         )
         self._write_lock = threading.Lock()
+        self._waiting = 0  # threads of this store waiting for _write_lock
+        self._waiting_lock = threading.Lock()
         self.writer: sqlite3.Connection | None = None
         self._local = threading.local()
         self.readers: list[sqlite3.Connection] = []
@@ -119,13 +124,15 @@ class Connections:
     # ------------------------------------------------------------------ opening
 
     def _connect(self, *, read_only: bool = False) -> sqlite3.Connection:
+        """A connection; the write connection (not ``read_only``) waits for the file's write
+        lock in :meth:`_begin`, not in SQLite's busy handler."""
         if self.read_only:  # opened read-only by SQLite itself: it can create nothing
             target, uri = f"file:{quote(os.path.abspath(self.path))}?mode=ro", True
         else:
             target, uri = self.path, False
         conn = sqlite3.connect(
             target,
-            timeout=self.busy_timeout,
+            timeout=self.busy_timeout if read_only or self.memory else 0.0,
             isolation_level=None,
             check_same_thread=False,
             uri=uri,
@@ -165,7 +172,7 @@ class Connections:
         try:
             if not self.memory:
                 self._enable_wal(conn)
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin(conn)
             try:
                 migrate(conn, self.tables)
                 conn.execute("COMMIT")
@@ -261,19 +268,62 @@ class Connections:
                 f"{self.path!r} is not a usable SQLite database: {exc}"
             ) from exc
 
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE``, waiting up to ``busy_timeout`` for another connection's write
+        lock, trying again every millisecond at most.
+
+        SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, then 100 ms
+        between attempts, so a writer that found the lock taken by a long series of short
+        transactions (a purge in batches, another process's appends) could sleep through every
+        gap between them; polling finely takes the first gap.
+        """
+        deadline: float | None = None
+        attempt = 0
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + self.busy_timeout
+                if now >= deadline:
+                    raise
+                time.sleep(min(_LOCK_POLL[min(attempt, len(_LOCK_POLL) - 1)], deadline - now))
+                attempt += 1
+
+    def writers_waiting(self) -> bool:
+        """True if another operation of this store waits to write (long writers yield)."""
+        return self._waiting > 0
+
     def write(self, op: Operation[T]) -> T:
         """Run ``op(conn, now)`` in one IMMEDIATE transaction on the write connection."""
-        with self._write_lock, self._errors():
-            conn = self._open_writer()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = op(conn, time.time())
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.rollback()
-                raise
-            return result
+        with self._waiting_lock:
+            self._waiting += 1
+        try:
+            self._write_lock.acquire()
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
+        try:
+            with self._errors():
+                return self._write_locked(op)
+        finally:
+            self._write_lock.release()
+
+    def _write_locked(self, op: Operation[T]) -> T:
+        conn = self._open_writer()
+        self._begin(conn)
+        try:
+            result = op(conn, time.time())
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+        return result
 
     def read(self, op: Operation[T]) -> T:
         """Run ``op(conn, now)``, whose single statement is its own consistent snapshot."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import closing
 from itertools import starmap
@@ -29,9 +30,13 @@ from .urls import url_path, url_store_options
 
 T = TypeVar("T")
 
-PURGE_BATCH = 200
-"""Expired sessions deleted per write transaction by ``purge_expired`` (see benchmarks/scale.py:
-small enough that a live session's write waits little for the lock between batches)."""
+PURGE_CHUNK = 8
+"""Expired sessions deleted together by ``purge_expired`` (between two looks at the clock and
+at waiting writers)."""
+PURGE_BUDGET = 0.002
+"""Seconds of deleting per purge transaction: then it commits and lets other writers in."""
+PURGE_PAUSE = 0.001
+"""Seconds between purge transactions, in which other processes' writers take the lock."""
 
 _EMPTY = (1, 0)
 """The range of a stream that has no records and never had one: ``first..last`` = ``1..0``."""
@@ -408,22 +413,31 @@ class SQLiteStore(ConversationStore):
         return await self._db.call(lambda: self._db.read(op))
 
     async def purge_sessions(self) -> int:
-        """Delete expired sessions in batches of :data:`PURGE_BATCH`, one short write
-        transaction each, so that live sessions' writes get the lock between batches."""
-        batch = PURGE_BATCH
+        """Delete expired sessions in short transactions (:data:`PURGE_BUDGET` each, or less
+        as soon as another write of this store waits), pausing :data:`PURGE_PAUSE` between
+        them, so that live sessions' writes wait little however much there is to purge."""
+        budget, chunk = PURGE_BUDGET, PURGE_CHUNK
 
-        def op(conn: sqlite3.Connection, now: float) -> int:
-            sids = [(sid,) for (sid,) in conn.execute(self._sql.expired_batch, (now, batch))]
-            for statement in self._sql.drop_session:
-                conn.executemany(statement, sids)
-            return len(sids)
+        def op(conn: sqlite3.Connection, now: float) -> tuple[int, bool]:
+            deadline = time.perf_counter() + budget
+            purged = 0
+            while True:
+                sids = conn.execute(self._sql.expired_batch, (now, chunk)).fetchall()
+                for statement in self._sql.drop_session:
+                    conn.executemany(statement, sids)
+                purged += len(sids)
+                if len(sids) < chunk:
+                    return purged, False
+                if self._db.writers_waiting() or time.perf_counter() >= deadline:
+                    return purged, True
 
         purged = 0
         while True:
-            removed = await self._write(op)
+            removed, more = await self._write(op)
             purged += removed
-            if removed < batch:
+            if not more:
                 return purged
+            await asyncio.sleep(PURGE_PAUSE)
 
     # ------------------------------------------------------------------ closing
 

@@ -179,7 +179,8 @@ async def test_a_snapshot_is_one_read_transaction(db: Path) -> None:
 async def test_purge_deletes_in_short_batches_and_counts_exactly(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sqlite_store, "PURGE_BATCH", 3)
+    monkeypatch.setattr(sqlite_store, "PURGE_BUDGET", 0.0)  # one chunk per transaction
+    monkeypatch.setattr(sqlite_store, "PURGE_CHUNK", 3)
     async with SQLiteStore(db, ttl=3600) as store:
         for n in range(10):
             await store.append(f"old{n}", [n, n])
