@@ -1,4 +1,4 @@
-"""``python -m benchmarks.scale --backend NAME [--quick] [--json PATH] [--only PART ...]``.
+"""``python -m benchmarks.scale --backend NAME [--quick | --smoke] [--json PATH] [--only PART]``.
 
 Measurements at scale (issue 16.4 and issue 13's performance part), per backend:
 
@@ -69,6 +69,19 @@ QUICK = Scale(
     rounds=3,
     pages_per_round=10,
 )
+SMOKE = Scale(
+    large=400,
+    small=200,
+    expired=200,
+    live=20,
+    bytes_messages=80,
+    bytes_sessions=4,
+    fork_records=40,
+    trim_to=10,
+    rounds=2,
+    pages_per_round=2,
+)
+"""Seconds: checks that the harness works, measures nothing."""
 
 Opener = Callable[[Env, str, dict[str, Any]], ConversationStore]
 """``open(env, label, options)``: a store on a fresh, empty namespace named by ``label``."""
@@ -157,7 +170,8 @@ async def listing(backend: ScaleBackend, env: Env, scale: Scale) -> dict[str, An
         print(f"  seeded {count:,} sessions in {time.perf_counter() - started:.1f} s", flush=True)
         stores[label] = (store, count)
     results: dict[str, Any] = {}
-    for variant, prefix in (("no prefix", ""), ("prefix", "tenant0005:")):
+    tenant = ids_for(scale.small)[scale.small // 2].split(":")[0]  # one in both listings
+    for variant, prefix in (("no prefix", ""), ("prefix", f"{tenant}:")):
         per_round: dict[str, list[float]] = {"small": [], "large": []}
         for round_ in range(scale.rounds):
             order = ["small", "large"] if round_ % 2 == 0 else ["large", "small"]
@@ -362,17 +376,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__)
     parser.add_argument("--backend", required=True, choices=sorted(BACKEND_MODULES))
     parser.add_argument("--quick", action="store_true", help="smaller sizes (shared machines)")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: the harness works")
     parser.add_argument("--only", action="append", choices=sorted(PARTS), default=[])
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     parser.add_argument("--large", type=int, help="override the large listing size")
     parser.add_argument("--expired", type=int, help="override the expired-session count")
     args = parser.parse_args(argv)
-    scale = QUICK if args.quick else FULL
+    scale = SMOKE if args.smoke else QUICK if args.quick else FULL
     if args.large:
         scale = replace(scale, large=args.large)
     if args.expired:
         scale = replace(scale, expired=args.expired)
     results = asyncio.run(run(args.backend, scale, args.only or list(PARTS)))
+    results["mode"] = "smoke" if args.smoke else "quick" if args.quick else "full"
+    if args.smoke:
+        results["verdicts"] = ["(smoke run: sizes too small for verdicts)"]
     print("\n".join(results["verdicts"]))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
