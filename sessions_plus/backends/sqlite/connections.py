@@ -124,15 +124,13 @@ class Connections:
     # ------------------------------------------------------------------ opening
 
     def _connect(self, *, read_only: bool = False) -> sqlite3.Connection:
-        """A connection; the write connection (not ``read_only``) waits for the file's write
-        lock in :meth:`_begin`, not in SQLite's busy handler."""
         if self.read_only:  # opened read-only by SQLite itself: it can create nothing
             target, uri = f"file:{quote(os.path.abspath(self.path))}?mode=ro", True
         else:
             target, uri = self.path, False
         conn = sqlite3.connect(
             target,
-            timeout=self.busy_timeout if read_only or self.memory else 0.0,
+            timeout=self.busy_timeout,
             isolation_level=None,
             check_same_thread=False,
             uri=uri,
@@ -179,6 +177,8 @@ class Connections:
             except BaseException:
                 conn.rollback()
                 raise
+            if not self.memory:  # from now on the file's write lock is waited for in _begin
+                conn.execute("PRAGMA busy_timeout = 0")
         except BaseException:
             conn.close()
             raise
@@ -270,7 +270,9 @@ class Connections:
 
     def _begin(self, conn: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE``, waiting up to ``busy_timeout`` for another connection's write
-        lock, trying again every millisecond at most.
+        lock, trying again every millisecond at most. (Once open, the write connection has no
+        SQLite busy timeout: in WAL mode a transaction that holds the write lock waits for
+        nothing else, so only taking the lock can find the file busy.)
 
         SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, then 100 ms
         between attempts, so a writer that found the lock taken by a long series of short
