@@ -296,6 +296,19 @@ class Connections:
                 time.sleep(min(_LOCK_POLL[min(attempt, len(_LOCK_POLL) - 1)], deadline - now))
                 attempt += 1
 
+    def configure_writer(self, statement: str) -> None:
+        """Run a connection setting (a PRAGMA) on the write connection, between transactions."""
+        with self._write_lock, self._errors():
+            self._open_writer().execute(statement)
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file now (a PASSIVE checkpoint, on this thread's read
+        connection): it blocks no reader or writer, and holds none of this store's locks."""
+        if self.memory:
+            return
+        with self._errors():
+            self._reader().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     def writers_waiting(self) -> bool:
         """True if another operation of this store waits to write (long writers yield)."""
         return self._waiting > 0

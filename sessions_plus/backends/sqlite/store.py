@@ -37,6 +37,10 @@ PURGE_BUDGET = 0.002
 """Seconds of deleting per purge transaction: then it commits and lets other writers in."""
 PURGE_PAUSE = 0.001
 """Seconds between purge transactions, in which other processes' writers take the lock."""
+PURGE_CHECKPOINT_EVERY = 0.05
+"""Seconds between the WAL checkpoints a purge runs itself, outside the write lock. (SQLite's
+automatic checkpoint runs inside the commit that fills the WAL, while this store's write lock
+is held, so every write waiting behind it waited for the checkpoint and its fsync too.)"""
 
 _EMPTY = (1, 0)
 """The range of a stream that has no records and never had one: ``first..last`` = ``1..0``."""
@@ -415,7 +419,8 @@ class SQLiteStore(ConversationStore):
     async def purge_sessions(self) -> int:
         """Delete expired sessions in short transactions (:data:`PURGE_BUDGET` each, or less
         as soon as another write of this store waits), pausing :data:`PURGE_PAUSE` between
-        them, so that live sessions' writes wait little however much there is to purge."""
+        them and checkpointing the WAL outside the write lock, so that live sessions' writes
+        wait little however much there is to purge."""
         budget, chunk = PURGE_BUDGET, PURGE_CHUNK
 
         def op(conn: sqlite3.Connection, now: float) -> tuple[int, bool]:
@@ -431,13 +436,23 @@ class SQLiteStore(ConversationStore):
                 if self._db.writers_waiting() or time.perf_counter() >= deadline:
                     return purged, True
 
-        purged = 0
-        while True:
-            removed, more = await self._write(op)
-            purged += removed
-            if not more:
-                return purged
-            await asyncio.sleep(PURGE_PAUSE)
+        db = self._db
+        await db.call(lambda: db.configure_writer("PRAGMA wal_autocheckpoint = 0"))
+        try:
+            purged = 0
+            checkpointed = time.perf_counter()
+            while True:
+                removed, more = await self._write(op)
+                purged += removed
+                if not more:
+                    return purged
+                if time.perf_counter() - checkpointed >= PURGE_CHECKPOINT_EVERY:
+                    await db.call(db.checkpoint)
+                    checkpointed = time.perf_counter()
+                await asyncio.sleep(PURGE_PAUSE)
+        finally:
+            await db.call(db.checkpoint)
+            await db.call(lambda: db.configure_writer("PRAGMA wal_autocheckpoint = 1000"))
 
     # ------------------------------------------------------------------ closing
 
