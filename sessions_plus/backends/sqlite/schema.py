@@ -3,21 +3,24 @@
 
 Every table of one store starts with its ``table_prefix``, so one file can hold several
 independent stores. The schema version is kept per prefix in ``{prefix}_meta`` (not in
-``PRAGMA user_version``, which is one number per file). Opening a file runs, inside one
-``BEGIN IMMEDIATE`` transaction, every migration step from the file's version to
-:data:`SCHEMA_VERSION`; a file written by a newer sessions-plus is refused, never touched.
+``PRAGMA user_version``, which is one number per file). Opening a file for writing runs, inside
+one ``BEGIN IMMEDIATE`` transaction, every migration step from the file's version to
+:data:`SCHEMA_VERSION`; a file written by a newer sessions-plus is refused, never touched. A
+read-only store never migrates: it opens only a file already at :data:`SCHEMA_VERSION`
+(:func:`check_readable`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ...errors import ConfigurationError
+from ...errors import ConfigurationError, StoreNotFoundError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema version this code writes."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
@@ -80,6 +83,10 @@ class Tables:
     def expiry_index(self) -> str:
         return f"{self.prefix}_sessions_by_expiry"
 
+    @property
+    def records_index(self) -> str:
+        return f"{self.prefix}_records_by_key"
+
 
 def _v0_to_v1(conn: sqlite3.Connection, t: Tables) -> None:
     """The first schema: sessions, records and documents.
@@ -88,7 +95,8 @@ def _v0_to_v1(conn: sqlite3.Connection, t: Tables) -> None:
     session that expires and is written again gets a fresh row. ``streams`` is the JSON object
     ``{stream: last_seq}``: keeping the counters in the session row means an append changes
     that one row plus the records, which is what makes a commit cheap. Records are clustered by
-    their log position (a WITHOUT ROWID primary key), so a latest-N read is one index range.
+    their log position (a WITHOUT ROWID primary key, until version 3), so a latest-N read is one
+    index range.
     """
     conn.execute(f"CREATE TABLE {t.meta} (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
     conn.execute(
@@ -127,9 +135,68 @@ def _v1_to_v2(conn: sqlite3.Connection, t: Tables) -> None:
     )
 
 
+_REWRITE_BATCH = 2_000
+
+
+def _v2_to_v3(conn: sqlite3.Connection, t: Tables) -> None:
+    """Per-stream first seqs, and records in a rowid table.
+
+    ``trim`` and ``max_records`` drop the oldest records, so a stream no longer always starts at
+    1: ``streams`` becomes ``{stream: [first, last]}`` (every stream of a version 2 file starts
+    at 1). Records move from a WITHOUT ROWID table clustered on ``(sid, stream, seq)`` to a rowid
+    table with a unique index on ``(sid, stream, seq)``: a WITHOUT ROWID b-tree keeps at most
+    about 1,000 bytes of a row in its page (4 KB pages) and puts the rest on an overflow page of
+    its own, so every record between ~1 and ~4.5 KB (tool outputs, long answers) took up to
+    4 KB more than its size; a rowid table keeps rows up to ~4 KB in the page and fills pages
+    in the order records are written. The copy is ordered by key, so each session's records
+    are contiguous after the migration.
+    """
+    _ranges_with_first_seqs(conn, t)
+    rebuilt = f"{t.records}_v3"
+    conn.execute(
+        f"CREATE TABLE {rebuilt} ("
+        " rid INTEGER PRIMARY KEY,"
+        " sid INTEGER NOT NULL,"
+        " stream TEXT NOT NULL,"
+        " seq INTEGER NOT NULL,"
+        " created_at REAL NOT NULL,"
+        " format TEXT,"
+        " author TEXT,"
+        " payload BLOB NOT NULL)"
+    )
+    columns = "sid, stream, seq, created_at, format, author, payload"
+    conn.execute(
+        f"INSERT INTO {rebuilt} ({columns}) SELECT {columns} FROM {t.records}"
+        " ORDER BY sid, stream, seq"
+    )
+    conn.execute(f"DROP TABLE {t.records}")
+    conn.execute(f"ALTER TABLE {rebuilt} RENAME TO {t.records}")
+    conn.execute(f"CREATE UNIQUE INDEX {t.records_index} ON {t.records} (sid, stream, seq)")
+
+
+def _ranges_with_first_seqs(conn: sqlite3.Connection, t: Tables) -> None:
+    """``{stream: last}`` -> ``{stream: [1, last]}`` in every session row, in batches of rows
+    (inside the caller's transaction) so that no more than a batch is held in memory."""
+    last_sid = 0
+    while True:
+        rows = conn.execute(
+            f"SELECT sid, streams FROM {t.sessions} WHERE sid > ? ORDER BY sid LIMIT ?",
+            (last_sid, _REWRITE_BATCH),
+        ).fetchall()
+        if not rows:
+            return
+        updates = []
+        for sid, streams in rows:
+            counts: dict[str, int] = json.loads(streams)
+            ranges = {name: [1, last] for name, last in counts.items()}
+            updates.append((json.dumps(ranges, ensure_ascii=False, separators=(",", ":")), sid))
+        conn.executemany(f"UPDATE {t.sessions} SET streams = ? WHERE sid = ?", updates)
+        last_sid = rows[-1][0]
+
+
 Migration = Callable[[sqlite3.Connection, Tables], None]
 
-MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2]
+MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3]
 """``MIGRATIONS[v]`` upgrades a schema from version ``v`` to ``v + 1``."""
 
 assert len(MIGRATIONS) == SCHEMA_VERSION
@@ -152,11 +219,7 @@ def migrate(conn: sqlite3.Connection, t: Tables, target: int = SCHEMA_VERSION) -
     Raises :class:`ConfigurationError` if the file's schema is newer than this code knows.
     """
     current = schema_version(conn, t)
-    if current > SCHEMA_VERSION:
-        raise ConfigurationError(
-            f"tables {t.prefix}_* have schema version {current}, newer than this sessions-plus "
-            f"supports ({SCHEMA_VERSION}); upgrade sessions-plus to open this file"
-        )
+    _refuse_newer(current, t)
     if current > 0:
         check_sessions_table(conn, t)
     for version in range(current, target):
@@ -180,3 +243,31 @@ def check_sessions_table(conn: sqlite3.Connection, t: Tables) -> None:
             f"tables {t.prefix}_* exist in this file but their sessions table is not "
             f"{t.sessions!r}: open them with the sessions table they were created with"
         )
+
+
+def _refuse_newer(version: int, t: Tables) -> None:
+    if version > SCHEMA_VERSION:
+        raise ConfigurationError(
+            f"tables {t.prefix}_* have schema version {version}, newer than this sessions-plus "
+            f"supports ({SCHEMA_VERSION}); upgrade sessions-plus to open this file"
+        )
+
+
+def check_readable(conn: sqlite3.Connection, t: Tables, path: str) -> None:
+    """Check, without changing anything, that a read-only store can read this file: its
+    tables exist (else :class:`StoreNotFoundError`) at exactly :data:`SCHEMA_VERSION` (an older
+    schema is a :class:`ConfigurationError`: only a writable store migrates it)."""
+    version = schema_version(conn, t)
+    if version == 0:
+        raise StoreNotFoundError(
+            f"SQLite file {path!r} has no sessions-plus tables {t.prefix}_* (nothing was "
+            "written to it with this table_prefix); a read-only store never creates them"
+        )
+    _refuse_newer(version, t)
+    if version < SCHEMA_VERSION:
+        raise ConfigurationError(
+            f"tables {t.prefix}_* in {path!r} have schema version {version}, older than this "
+            f"sessions-plus ({SCHEMA_VERSION}); a read-only store never migrates: open the file "
+            "once with a writable store (or an older sessions-plus) to read it"
+        )
+    check_sessions_table(conn, t)

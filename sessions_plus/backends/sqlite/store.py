@@ -1,171 +1,58 @@
-# ruff: noqa: S608  (table names come from a validated identifier; values are always bound)
-"""SQLite store: many sessions in one file, safe for many threads, event loops and processes.
+"""SQLiteStore: the backend operations, each one statement or one transaction.
 
-Every operation runs on the stdlib ``sqlite3`` module in a small thread pool owned by the store
-(never on the event loop, and bound to no loop). Writes go through one connection per store
-under a lock, each in a ``BEGIN IMMEDIATE`` transaction that also assigns the seqs, so batches
-are all or nothing and concurrent processes queue on SQLite's write lock (WAL mode, busy
-timeout). Reads use one connection per pool thread and never block the writer. ``":memory:"``
-uses one shared connection under the lock. Files are created with mode 0600.
+Statements live in :mod:`.statements`, connections and transactions in :mod:`.connections`,
+the schema in :mod:`.schema`; this module says what each operation does with them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import os
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import closing
 from itertools import starmap
-from typing import Any, Literal, Self, TypeVar
-from urllib.parse import SplitResult, unquote
+from typing import Any, Self, TypeVar
+from urllib.parse import SplitResult
 
-from ...backend import DocWrite, LogRange, LogWrite, SessionQuery
-from ...errors import (
-    ConfigurationError,
-    ConflictError,
-    RecordNotFoundError,
-    StoreClosedError,
-    StoreUnavailableError,
-)
-from ...options import Options, common_options, pop_float, reject_unknown
-from ...records import RawRecord, SessionInfo, SessionPage
+from ...backend import DocWrite, ForkRequest, LogRange, LogWrite, SessionQuery
+from ...errors import ConfigurationError, ConflictError, RecordNotFoundError, SessionNotFoundError
+from ...options import Options
+from ...records import RawRecord, RawSnapshot, SessionInfo, SessionPage
 from ...store import ConversationStore
-from .pool import ThreadPool
-from .schema import (
-    SCHEMA_VERSION,
-    Tables,
-    check_sessions_table,
-    check_table_name,
-    check_table_prefix,
-    migrate,
-    schema_version,
-)
+from . import copies
+from .connections import MEMORY, Connections, Operation, Synchronous, check_busy_timeout
+from .rows import SessionRows, session_info
+from .schema import Tables, check_table_name, check_table_prefix
+from .statements import MAX_SEQ, Statements, prefix_end
+from .urls import url_path, url_store_options
 
 T = TypeVar("T")
-Synchronous = Literal["normal", "full"]
 
-MEMORY = ":memory:"
-_POOL_THREADS = 4  # one write connection + up to this many read connections per file store
-_MAX_SEQ = 2**63 - 1
-_LIVE = "(expires_at IS NULL OR expires_at > ?)"
+PURGE_CHUNK = 8
+"""Expired sessions deleted together by ``purge_expired`` (between two looks at the clock and
+at waiting writers)."""
+PURGE_BUDGET = 0.002
+"""Seconds of deleting per purge transaction: then it commits and lets other writers in."""
+PURGE_PAUSE = 0.001
+"""Seconds between purge transactions, in which other processes' writers take the lock."""
+PURGE_CHECKPOINT_EVERY = 0.05
+"""Seconds between the WAL checkpoints a purge runs itself, outside the write lock. (SQLite's
+automatic checkpoint runs inside the commit that fills the WAL, while this store's write lock
+is held, so every write waiting behind it waited for the checkpoint and its fsync too.)"""
 
-
-class _Sql:
-    """Every statement of one store, formatted once so sqlite3's statement cache reuses them."""
-
-    def __init__(self, t: Tables) -> None:
-        # The live session's key; binds (session_id, now). Reads use it so that each read is
-        # one statement, hence one consistent snapshot, without an explicit transaction.
-        live = f"(SELECT sid FROM {t.sessions} WHERE session_id = ? AND {_LIVE})"
-        columns = "seq, payload, created_at, format, author"  # RawRecord's field order
-        where = f"sid = {live} AND stream = ? AND seq > ? AND seq < ?"
-        self.read_asc = f"SELECT {columns} FROM {t.records} WHERE {where} ORDER BY seq LIMIT ?"
-        self.read_desc = (
-            f"SELECT {columns} FROM {t.records} WHERE {where} ORDER BY seq DESC LIMIT ?"
-        )
-        # Only what read_data needs: fewer columns to fetch and no header objects per row.
-        pairs = "seq, payload"
-        self.pairs_asc = f"SELECT {pairs} FROM {t.records} WHERE {where} ORDER BY seq LIMIT ?"
-        self.pairs_desc = f"SELECT {pairs} FROM {t.records} WHERE {where} ORDER BY seq DESC LIMIT ?"
-        self.info = (
-            f"SELECT created_at, updated_at, expires_at, streams FROM {t.sessions}"
-            f" WHERE session_id = ? AND {_LIVE}"
-        )
-        self.list_sessions = (
-            f"SELECT session_id, created_at, updated_at, expires_at, streams FROM {t.sessions}"
-            f" WHERE session_id > ? AND {_LIVE} ORDER BY session_id LIMIT ?"
-        )
-        self.get_doc = f"SELECT payload FROM {t.docs} WHERE sid = {live} AND name = ?"
-        self.doc_names = f"SELECT name FROM {t.docs} WHERE sid = {live} AND name >= ? ORDER BY name"
-
-        self.session_row = f"SELECT sid, expires_at, streams FROM {t.sessions} WHERE session_id = ?"
-        self.insert_session = (
-            f"INSERT INTO {t.sessions} (session_id, created_at, updated_at, expires_at, streams)"
-            " VALUES (?, ?, ?, ?, ?)"
-        )
-        self.update_session = (
-            f"UPDATE {t.sessions} SET updated_at = ?, expires_at = ?, streams = ? WHERE sid = ?"
-        )
-        self.refresh = f"UPDATE {t.sessions} SET expires_at = ? WHERE sid = ?"
-        self.insert_record = (
-            f"INSERT INTO {t.records} (sid, stream, seq, created_at, format, author, payload)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)"
-        )
-        self.pop_record = (
-            f"DELETE FROM {t.records} WHERE sid = ? AND stream = ? AND seq = ? RETURNING {columns}"
-        )
-        self.replace_record = (
-            f"UPDATE {t.records} SET payload = ? WHERE sid = ? AND stream = ? AND seq = ?"
-        )
-        self.truncate = f"DELETE FROM {t.records} WHERE sid = ? AND stream = ? AND seq >= ?"
-        self.doc_exists = f"SELECT 1 FROM {t.docs} WHERE sid = ? AND name = ?"
-        self.put_doc = (
-            f"INSERT INTO {t.docs} (sid, name, payload) VALUES (?, ?, ?)"
-            " ON CONFLICT (sid, name) DO UPDATE SET payload = excluded.payload"
-        )
-        self.delete_doc = f"DELETE FROM {t.docs} WHERE sid = ? AND name = ?"
-        self.drop_session = [
-            f"DELETE FROM {t.records} WHERE sid = ?",
-            f"DELETE FROM {t.docs} WHERE sid = ?",
-            f"DELETE FROM {t.sessions} WHERE sid = ?",
-        ]
-        expired = f"SELECT sid FROM {t.sessions} WHERE expires_at <= ?"
-        self.purge = [
-            f"DELETE FROM {t.records} WHERE sid IN ({expired})",
-            f"DELETE FROM {t.docs} WHERE sid IN ({expired})",
-        ]
-        self.purge_sessions = f"DELETE FROM {t.sessions} WHERE expires_at <= ?"
+_EMPTY = (1, 0)
+"""The range of a stream that has no records and never had one: ``first..last`` = ``1..0``."""
 
 
-_STREAMS_ENCODER = json.JSONEncoder(ensure_ascii=False)
-"""Encodes a session's ``{stream: last_seq}`` (made once: json.dumps with options makes one
-encoder per call)."""
-
-
-def _streams_json(streams: dict[str, int]) -> str:
-    return _STREAMS_ENCODER.encode({k: v for k, v in streams.items() if v})
-
-
-def _session_info(
-    session_id: str, created_at: float, updated_at: float, expires_at: float | None, streams: str
-) -> SessionInfo:
-    return SessionInfo(session_id, created_at, updated_at, expires_at, json.loads(streams))
-
-
-def _check_busy_timeout(value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigurationError(f"busy_timeout must be a number of seconds, not {value!r}")
-    if value < 0:
-        raise ConfigurationError(f"busy_timeout must be >= 0, not {value!r}")
-    return float(value)
-
-
-def _create_private(path: str) -> None:
-    """Create the database file with mode 0600 unless it exists (SQLite gives its -wal and
-    -shm companions the same mode).
-
-    An existing file is never opened here: closing any descriptor of a database file drops
-    every POSIX lock this process holds on it, those of its open SQLite connections included,
-    and another process could then take the WAL away from under them.
-    """
+def _encodable(text: str) -> bool:
+    """True if ``text`` is valid Unicode (SQLite stores UTF-8; lone surrogates cannot be)."""
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        if os.path.isdir(path):
-            raise ConfigurationError(
-                f"cannot open or create SQLite file {path!r}: Is a directory"
-            ) from None
-        return
-    except OSError as exc:
-        raise ConfigurationError(
-            f"cannot open or create SQLite file {path!r}: {exc.strerror or exc}"
-        ) from None
-    os.close(fd)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class SQLiteStore(ConversationStore):
@@ -180,6 +67,17 @@ class SQLiteStore(ConversationStore):
     (the default, WAL mode) survives a crash or kill of any process but may lose the last
     commits on power loss; ``"full"`` syncs every commit to disk. The connection is opened (and
     the schema created or migrated) on first use.
+
+    Every write is one ``BEGIN IMMEDIATE`` transaction: an append with its ``max_records``
+    bound, a trim, ``delete(updated_before=)`` with its check, a whole ``fork`` (records copied
+    inside the file) and a whole ``restore``. A ``snapshot`` is one read transaction. Listing,
+    with or without a prefix, is one range of the ``session_id`` index (O(page)), skipping
+    expired sessions not yet purged; ``purge_expired`` deletes in short batches so live
+    sessions' writes are not held up for long. ``read_only=True`` opens the file read-only
+    (``file:...?mode=ro``): no file, table or migration is ever created, a missing file raises
+    :class:`~sessions_plus.StoreNotFoundError` and a file of an older schema a
+    :class:`~sessions_plus.ConfigurationError` (a writable store migrates it). SQLite itself
+    may create the ``-wal``/``-shm`` companions of an existing WAL file for any reader.
     """
 
     def __init__(
@@ -198,7 +96,7 @@ class SQLiteStore(ConversationStore):
         self.path: str = os.fspath(path)
         if not isinstance(self.path, str) or not self.path:
             raise ConfigurationError(f"SQLite path must be a non-empty str, not {path!r}")
-        self.busy_timeout = _check_busy_timeout(busy_timeout)
+        self.busy_timeout = check_busy_timeout(busy_timeout)
         if synchronous not in ("normal", "full"):
             raise ConfigurationError(f"synchronous must be 'normal' or 'full', not {synchronous!r}")
         self.synchronous: Synchronous = synchronous
@@ -206,196 +104,24 @@ class SQLiteStore(ConversationStore):
             check_table_prefix(table_prefix),
             None if sessions_table is None else check_table_name(sessions_table),
         )
-        self._sql = _Sql(self.tables)
-        self._memory = self.path == MEMORY
-        self._pool = ThreadPool(
-            1 if self._memory else _POOL_THREADS,
-            name="sessions_plus-sqlite",
-            closed_message="SQLiteStore is closed",
+        self._sql = Statements(self.tables)
+        self._rows = SessionRows(self._sql, self.ttl)
+        self._db = Connections(
+            self.path,
+            self.tables,
+            busy_timeout=self.busy_timeout,
+            synchronous=synchronous,
+            read_only=self.read_only,
         )
-        self._write_lock = threading.Lock()
-        self._writer: sqlite3.Connection | None = None
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
-        self._schema_ready = False  # the file's schema is known to be at SCHEMA_VERSION
-        self._shut = False
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r}, table_prefix={self.tables.prefix!r})"
 
-    # ------------------------------------------------------------------ connections
+    # ------------------------------------------------------------------ helpers
 
-    def _connect(self, *, read_only: bool = False) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-        )
-        try:
-            conn.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
-            if read_only:
-                conn.execute("PRAGMA query_only = ON")
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _enable_wal(self, conn: sqlite3.Connection) -> None:
-        # Switching to WAL takes a lock that the busy handler does not wait for; retry briefly.
-        deadline = time.monotonic() + self.busy_timeout
-        while True:
-            try:
-                conn.execute("PRAGMA journal_mode = WAL").fetchall()
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.005)
-
-    def _open_writer(self) -> sqlite3.Connection:
-        """The write connection, opened and the schema migrated on first use (lock held)."""
-        if self._writer is not None:
-            return self._writer
-        if self._shut:
-            raise StoreClosedError("SQLiteStore is closed")
-        if not self._memory:
-            _create_private(self.path)
-        conn = self._connect()
-        try:
-            if not self._memory:
-                self._enable_wal(conn)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                migrate(conn, self.tables)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.rollback()
-                raise
-        except BaseException:
-            conn.close()
-            raise
-        self._writer = conn
-        self._schema_ready = True
-        return conn
-
-    def _reader(self) -> sqlite3.Connection:
-        """This pool thread's read connection (the schema is made first if needed).
-
-        A store that only reads a file already at the current schema in WAL mode never opens
-        the write connection: the first reader just looks (two cheap queries, no transaction),
-        which keeps opening a store per request, as Strands' drop-in manager does, cheap.
-        """
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
-        if not self._schema_ready and not os.path.isfile(self.path):
-            with self._write_lock:
-                self._open_writer()  # creates the file (mode 0600) and the schema, or says why not
-        conn = self._connect(read_only=True)
-        try:
-            if not self._schema_ready:
-                with self._write_lock:
-                    if not self._schema_ready and not self._is_current(conn):
-                        self._open_writer()  # migrates an older schema, refuses a newer one
-                    self._schema_ready = True
-            with self._readers_lock:
-                if self._shut:
-                    raise StoreClosedError("SQLiteStore is closed")
-                self._readers.append(conn)
-        except BaseException:
-            conn.close()
-            raise
-        self._local.conn = conn
-        return conn
-
-    def _is_current(self, conn: sqlite3.Connection) -> bool:
-        """True if the file already has this store's schema at SCHEMA_VERSION, in WAL mode."""
-        if schema_version(conn, self.tables) != SCHEMA_VERSION:
-            return False
-        check_sessions_table(conn, self.tables)
-        row = conn.execute("PRAGMA journal_mode").fetchone()
-        return row is not None and str(row[0]).lower() == "wal"
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        """Turn sqlite3 errors into the typed errors of the contract."""
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
-            raise StoreUnavailableError(f"SQLite database {self.path!r}: {exc}") from exc
-        except sqlite3.ProgrammingError as exc:
-            if "closed" in str(exc):
-                raise StoreClosedError("SQLiteStore is closed") from exc
-            raise
-        except sqlite3.DatabaseError as exc:
-            if type(exc) is not sqlite3.DatabaseError:
-                raise
-            raise ConfigurationError(
-                f"{self.path!r} is not a usable SQLite database: {exc}"
-            ) from exc
-
-    def _write_tx(self, op: Callable[[sqlite3.Connection, float], T]) -> T:
-        """Run ``op(conn, now)`` in one IMMEDIATE transaction on the write connection."""
-        with self._write_lock, self._errors():
-            conn = self._open_writer()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = op(conn, time.time())
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.rollback()
-                raise
-            return result
-
-    def _read_tx(self, op: Callable[[sqlite3.Connection, float], T]) -> T:
-        """Run ``op(conn, now)``, whose single statement is its own consistent snapshot."""
-        if self._memory:
-            return self._write_tx(op)
-        with self._errors():
-            return op(self._reader(), time.time())
-
-    async def _call(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` on the store's threads (StoreClosedError once closed)."""
-        return await self._pool.run(fn)
-
-    # ------------------------------------------------------------------ session helpers
-
-    def _expiry(self, now: float) -> float | None:
-        return None if self.ttl is None else now + self.ttl
-
-    def _live(
-        self, conn: sqlite3.Connection, session_id: str, now: float
-    ) -> tuple[int | None, dict[str, int]]:
-        """The live session's key (None if none) and ``{stream: last_seq}``, in a write
-        transaction; an expired session's data is deleted first."""
-        row = conn.execute(self._sql.session_row, (session_id,)).fetchone()
-        if row is None:
-            return None, {}
-        sid, expires_at, streams = row
-        if expires_at is not None and expires_at <= now:
-            self._drop(conn, sid)
-            return None, {}
-        return sid, json.loads(streams)
-
-    def _drop(self, conn: sqlite3.Connection, sid: int) -> None:
-        for statement in self._sql.drop_session:
-            conn.execute(statement, (sid,))
-
-    def _save(
-        self,
-        conn: sqlite3.Connection,
-        session_id: str,
-        sid: int | None,
-        streams: dict[str, int],
-        now: float,
-    ) -> int:
-        """Write the session row (creating it if ``sid`` is None), sliding its TTL."""
-        values = (now, self._expiry(now), _streams_json(streams))
-        if sid is None:
-            cursor = conn.execute(self._sql.insert_session, (session_id, now, *values))
-            return int(cursor.lastrowid or 0)
-        conn.execute(self._sql.update_session, (*values, sid))
-        return sid
+    def _write(self, op: Operation[T]) -> Awaitable[T]:
+        """Run ``op`` in one write transaction on the store's threads."""
+        return self._db.call(lambda: self._db.write(op))
 
     def _insert(
         self,
@@ -422,22 +148,24 @@ class SQLiteStore(ConversationStore):
         )
 
     def _reading(
-        self, session_id: str, op: Callable[[sqlite3.Connection, float], T]
+        self, session_id: str, op: Operation[T], *, consistent: bool = False
     ) -> Callable[[], T]:
-        """Wrap a read statement (which finds the live session itself) for the pool.
+        """Wrap a read (which finds the live session itself) for the pool: one statement, or
+        with ``consistent`` several in one read transaction.
 
         With ``refresh_on_read`` (and a TTL) the read slides the TTL in a write transaction.
         """
         if not (self.refresh_on_read and self.ttl is not None):
-            return lambda: self._read_tx(op)
+            read = self._db.read_consistent if consistent else self._db.read
+            return lambda: read(op)
 
         def refreshing(conn: sqlite3.Connection, now: float) -> T:
-            sid, _ = self._live(conn, session_id, now)
+            sid, _ = self._rows.live(conn, session_id, now)
             if sid is not None:
-                conn.execute(self._sql.refresh, (self._expiry(now), sid))
+                conn.execute(self._sql.refresh, (self._rows.expiry(now), sid))
             return op(conn, now)
 
-        return lambda: self._write_tx(refreshing)
+        return lambda: self._db.write(refreshing)
 
     @staticmethod
     def _conflict(session_id: str, stream: str, last: int, expected: int) -> ConflictError:
@@ -453,7 +181,7 @@ class SQLiteStore(ConversationStore):
         latest = limit is not None and keep == "latest"
         statement = self._sql.read_desc if latest else self._sql.read_asc
         op = self._select(statement, session_id, stream, limit, after, before, latest)
-        rows = await self._call(self._reading(session_id, op))
+        rows = await self._db.call(self._reading(session_id, op))
         return list(starmap(RawRecord, rows))
 
     async def read_log_payloads(self, query: LogRange) -> list[tuple[int, bytes]]:
@@ -462,7 +190,7 @@ class SQLiteStore(ConversationStore):
         latest = limit is not None and keep == "latest"
         statement = self._sql.pairs_desc if latest else self._sql.pairs_asc
         op = self._select(statement, session_id, stream, limit, after, before, latest)
-        return await self._call(self._reading(session_id, op))
+        return await self._db.call(self._reading(session_id, op))
 
     @staticmethod
     def _select(
@@ -473,9 +201,9 @@ class SQLiteStore(ConversationStore):
         after: int | None,
         before: int | None,
         latest: bool,
-    ) -> Callable[[sqlite3.Connection, float], list[Any]]:
+    ) -> Operation[list[Any]]:
         """One read statement over a range of seqs, as rows in seq order."""
-        upper = _MAX_SEQ if before is None else before
+        upper = MAX_SEQ if before is None else before
         bound = -1 if limit is None else limit
 
         def op(conn: sqlite3.Connection, now: float) -> list[Any]:
@@ -489,76 +217,88 @@ class SQLiteStore(ConversationStore):
 
     async def pop_log(self, session_id: str, stream: str) -> RawRecord | None:
         def op(conn: sqlite3.Connection, now: float) -> RawRecord | None:
-            sid, streams = self._live(conn, session_id, now)
-            last = streams.get(stream, 0)
-            if sid is None or last == 0:
+            sid, ranges = self._rows.live(conn, session_id, now)
+            first, last = ranges.get(stream, _EMPTY)
+            if sid is None or last < first:
                 return None
             rows = conn.execute(self._sql.pop_record, (sid, stream, last)).fetchall()
-            streams[stream] = last - 1
-            self._save(conn, session_id, sid, streams, now)
+            ranges[stream] = [first, last - 1]  # emptied from seq 1: forgotten (rows.py)
+            self._rows.save(conn, session_id, sid, ranges, now)
             return RawRecord(*rows[0])
 
-        return await self._call(lambda: self._write_tx(op))
+        return await self._write(op)
 
     async def replace_payload(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
         def op(conn: sqlite3.Connection, now: float) -> None:
-            sid, streams = self._live(conn, session_id, now)
-            if sid is None or seq > streams.get(stream, 0):
+            sid, ranges = self._rows.live(conn, session_id, now)
+            first, last = ranges.get(stream, _EMPTY)
+            if sid is None or not first <= seq <= last:
                 raise RecordNotFoundError(
                     f"session {session_id!r} stream {stream!r} has no record seq={seq}"
                 )
             conn.execute(self._sql.replace_record, (payload, sid, stream, seq))
-            self._save(conn, session_id, sid, streams, now)
+            self._rows.save(conn, session_id, sid, ranges, now)
 
-        await self._call(lambda: self._write_tx(op))
+        await self._write(op)
 
     async def write_log(self, write: LogWrite) -> int:
+        """Append at the end (``start_seq=None``) or truncate at ``start_seq`` and append; then
+        drop the oldest records beyond ``max_records``, all in one transaction."""
         session_id, stream, start_seq = write.session_id, write.stream, write.start_seq
         payloads, format, author = write.payloads, write.format, write.author
-        if_last_seq = write.if_last_seq
-        """Append at the end (``start_seq=None``) or truncate at ``start_seq`` and append."""
+        if_last_seq, max_records = write.if_last_seq, self.max_records
 
         def op(conn: sqlite3.Connection, now: float) -> int:
-            sid, streams = self._live(conn, session_id, now)
-            last = streams.get(stream, 0)
+            sid, ranges = self._rows.live(conn, session_id, now)
+            first, last = ranges.get(stream, _EMPTY)
             if if_last_seq is not None and last != if_last_seq:
                 raise self._conflict(session_id, stream, last, if_last_seq)
             start = last + 1 if start_seq is None else start_seq
             if start > last + 1:
                 raise ValueError(f"start_seq {start} is past the end of stream {stream!r} ({last})")
-            streams[stream] = start - 1 + len(payloads)
-            sid = self._save(conn, session_id, sid, streams, now)
+            first = min(first, start)  # a splice reaching back before a trim restarts there
+            end = start - 1 + len(payloads)
+            keep_from = first  # the oldest seq that stays
+            if max_records is not None and end - first + 1 > max_records:
+                keep_from = end - max_records + 1
+            ranges[stream] = [keep_from, end]
+            sid = self._rows.save(conn, session_id, sid, ranges, now)
             if start <= last:
                 conn.execute(self._sql.truncate, (sid, stream, start))
-            self._insert(conn, sid, stream, start, payloads, now, format, author)
+            if keep_from > first and first < start:  # older records that max_records drops
+                conn.execute(self._sql.drop_oldest, (sid, stream, keep_from))
+            skip = max(0, keep_from - start)  # new records that would be dropped at once
+            if skip < len(payloads):
+                self._insert(conn, sid, stream, start + skip, payloads[skip:], now, format, author)
             return start
 
-        return await self._call(lambda: self._write_tx(op))
+        return await self._write(op)
+
+    async def trim_log(self, session_id: str, stream: str, keep_last: int) -> int:
+        def op(conn: sqlite3.Connection, now: float) -> int:
+            sid, ranges = self._rows.live(conn, session_id, now)
+            if sid is None:
+                raise SessionNotFoundError(f"session {session_id!r} does not exist (or expired)")
+            first, last = ranges.get(stream, _EMPTY)
+            dropped = max(0, last - first + 1 - keep_last)
+            if dropped:
+                conn.execute(self._sql.drop_oldest, (sid, stream, first + dropped))
+                ranges[stream] = [first + dropped, last]
+            self._rows.save(conn, session_id, sid, ranges, now)
+            return dropped
+
+        return await self._write(op)
 
     async def clear_log(self, session_id: str, stream: str) -> None:
         def op(conn: sqlite3.Connection, now: float) -> None:
-            sid, streams = self._live(conn, session_id, now)
+            sid, ranges = self._rows.live(conn, session_id, now)
             if sid is None:
                 return
-            conn.execute(self._sql.truncate, (sid, stream, 1))
-            streams.pop(stream, None)
-            self._save(conn, session_id, sid, streams, now)
+            conn.execute(self._sql.clear_stream, (sid, stream))
+            ranges.pop(stream, None)
+            self._rows.save(conn, session_id, sid, ranges, now)
 
-        await self._call(lambda: self._write_tx(op))
-
-    async def delete_session(self, session_id: str, updated_before: float | None = None) -> bool:
-        if updated_before is not None:  # contract v2: the backend's owner implements it
-            raise NotImplementedError(f"{type(self).__name__}: delete(updated_before=) not yet")
-
-        def op(conn: sqlite3.Connection, now: float) -> bool:
-            row = conn.execute(self._sql.session_row, (session_id,)).fetchone()
-            if row is None:
-                return False
-            sid, expires_at, _ = row
-            self._drop(conn, sid)
-            return expires_at is None or expires_at > now
-
-        return await self._call(lambda: self._write_tx(op))
+        await self._write(op)
 
     # ------------------------------------------------------------------ documents
 
@@ -567,7 +307,7 @@ class SQLiteStore(ConversationStore):
         if_absent, if_exists = write.if_absent, write.if_exists
 
         def op(conn: sqlite3.Connection, now: float) -> bool:
-            sid, streams = self._live(conn, session_id, now)
+            sid, ranges = self._rows.live(conn, session_id, now)
             if if_absent or if_exists:
                 present = (
                     sid is not None
@@ -575,30 +315,30 @@ class SQLiteStore(ConversationStore):
                 )
                 if present != if_exists:
                     return False
-            sid = self._save(conn, session_id, sid, streams, now)
+            sid = self._rows.save(conn, session_id, sid, ranges, now)
             conn.execute(self._sql.put_doc, (sid, name, payload))
             return True
 
-        return await self._call(lambda: self._write_tx(op))
+        return await self._write(op)
 
     async def read_doc(self, session_id: str, name: str) -> bytes | None:
         def op(conn: sqlite3.Connection, now: float) -> bytes | None:
             row = conn.execute(self._sql.get_doc, (session_id, now, name)).fetchone()
             return None if row is None else bytes(row[0])
 
-        return await self._call(self._reading(session_id, op))
+        return await self._db.call(self._reading(session_id, op))
 
     async def remove_doc(self, session_id: str, name: str) -> bool:
         def op(conn: sqlite3.Connection, now: float) -> bool:
-            sid, streams = self._live(conn, session_id, now)
+            sid, ranges = self._rows.live(conn, session_id, now)
             if sid is None:
                 return False
             if conn.execute(self._sql.delete_doc, (sid, name)).rowcount == 0:
                 return False
-            self._save(conn, session_id, sid, streams, now)
+            self._rows.save(conn, session_id, sid, ranges, now)
             return True
 
-        return await self._call(lambda: self._write_tx(op))
+        return await self._write(op)
 
     async def doc_names(self, session_id: str, prefix: str) -> list[str]:
         def op(conn: sqlite3.Connection, now: float) -> list[str]:
@@ -611,88 +351,120 @@ class SQLiteStore(ConversationStore):
                     names.append(name)
             return names
 
-        return await self._call(self._reading(session_id, op))
+        return await self._db.call(self._reading(session_id, op))
+
+    # ------------------------------------------------------------------ whole sessions
+
+    async def delete_session(self, session_id: str, updated_before: float | None = None) -> bool:
+        def op(conn: sqlite3.Connection, now: float) -> bool:
+            row = conn.execute(self._sql.session_times, (session_id,)).fetchone()
+            if row is None:
+                return False
+            sid, expires_at, updated_at = row
+            live = expires_at is None or expires_at > now
+            if live and updated_before is not None and updated_at >= updated_before:
+                return False  # written since the cutoff: checked in the deleting transaction
+            self._rows.drop(conn, sid)
+            return live
+
+        return await self._write(op)
+
+    async def fork_session(self, fork: ForkRequest) -> SessionInfo:
+        """Fork in one write transaction, copying records inside the file (see copies.py)."""
+        return await self._write(
+            lambda conn, now: copies.fork(self._rows, self._sql, conn, fork, now)
+        )
+
+    async def snapshot_session(self, session_id: str) -> RawSnapshot | None:
+        op: Operation[RawSnapshot | None] = lambda conn, now: copies.snapshot(  # noqa: E731
+            self._sql, conn, session_id, now
+        )
+        return await self._db.call(self._reading(session_id, op, consistent=True))
+
+    async def restore_session(self, snapshot: RawSnapshot, replace: bool) -> SessionInfo:
+        return await self._write(
+            lambda conn, now: copies.restore(self._rows, self._sql, conn, snapshot, replace, now)
+        )
 
     # ------------------------------------------------------------------ sessions
 
     async def session_info(self, session_id: str) -> SessionInfo | None:
         def op(conn: sqlite3.Connection, now: float) -> SessionInfo | None:
             row = conn.execute(self._sql.info, (session_id, now)).fetchone()
-            return None if row is None else _session_info(session_id, *row)
+            return None if row is None else session_info(session_id, *row)
 
-        return await self._call(self._reading(session_id, op))
+        return await self._db.call(self._reading(session_id, op))
 
     async def session_page(self, query: SessionQuery) -> SessionPage:
-        limit, cursor = query.limit, query.cursor
-        if query.prefix:  # contract v2: the backend's owner implements it
-            raise NotImplementedError(f"{type(self).__name__}: list_sessions(prefix=) not yet")
+        """One range of the session_id index, from the prefix (or after the cursor) to the
+        first id past the prefix: O(page), however many other sessions the file holds."""
+        limit, cursor, prefix = query.limit, query.cursor, query.prefix
+        end = prefix_end(prefix)
+        after = cursor is not None and cursor >= prefix
+        lower = cursor if cursor is not None and after else prefix
+        if not _encodable(prefix) or (end is not None and lower >= end):
+            return SessionPage([])  # no id can start with it, or the cursor is past them all
+        statement = self._sql.list_sessions[(after, end is not None)]
+        bounds = (lower,) if end is None else (lower, end)
 
         def op(conn: sqlite3.Connection, now: float) -> SessionPage:
-            rows = conn.execute(self._sql.list_sessions, (cursor or "", now, limit + 1))
-            page = [_session_info(*row) for row in rows]
+            rows = conn.execute(statement, (*bounds, now, limit + 1))
+            page = [session_info(*row) for row in rows]
             more = len(page) > limit
             page = page[:limit]
             return SessionPage(page, page[-1].session_id if more else None)
 
-        return await self._call(lambda: self._read_tx(op))
+        return await self._db.call(lambda: self._db.read(op))
 
     async def purge_sessions(self) -> int:
-        def op(conn: sqlite3.Connection, now: float) -> int:
-            for statement in self._sql.purge:
-                conn.execute(statement, (now,))
-            return conn.execute(self._sql.purge_sessions, (now,)).rowcount
+        """Delete expired sessions in short transactions (:data:`PURGE_BUDGET` each, or less
+        as soon as another write of this store waits), pausing :data:`PURGE_PAUSE` between
+        them and checkpointing the WAL outside the write lock, so that live sessions' writes
+        wait little however much there is to purge."""
+        budget, chunk = PURGE_BUDGET, PURGE_CHUNK
 
-        return await self._call(lambda: self._write_tx(op))
+        def op(conn: sqlite3.Connection, now: float) -> tuple[int, bool]:
+            deadline = time.perf_counter() + budget
+            purged = 0
+            while True:
+                sids = conn.execute(self._sql.expired_batch, (now, chunk)).fetchall()
+                for statement in self._sql.drop_session:
+                    conn.executemany(statement, sids)
+                purged += len(sids)
+                if len(sids) < chunk:
+                    return purged, False
+                if self._db.writers_waiting() or time.perf_counter() >= deadline:
+                    return purged, True
+
+        db = self._db
+        await db.call(lambda: db.configure_writer("PRAGMA wal_autocheckpoint = 0"))
+        try:
+            purged = 0
+            checkpointed = time.perf_counter()
+            while True:
+                removed, more = await self._write(op)
+                purged += removed
+                if not more:
+                    return purged
+                if time.perf_counter() - checkpointed >= PURGE_CHECKPOINT_EVERY:
+                    await db.call(db.checkpoint)
+                    checkpointed = time.perf_counter()
+                await asyncio.sleep(PURGE_PAUSE)
+        finally:
+            await db.call(db.checkpoint)
+            await db.call(lambda: db.configure_writer("PRAGMA wal_autocheckpoint = 1000"))
 
     # ------------------------------------------------------------------ closing
 
     def close(self) -> None:
         """Close the store from synchronous code (any thread); waits for running operations."""
         self._closed = True
-        self._shutdown()
+        self._db.shutdown()
 
     async def close_backend(self) -> None:
-        await asyncio.to_thread(self._shutdown)
+        await asyncio.to_thread(self._db.shutdown)
 
     @classmethod
     def _from_url_options(cls, parts: SplitResult, options: Options) -> Self:
         """``sqlite:///rel.db``, ``sqlite:////abs.db``, ``sqlite://:memory:`` plus options."""
-        common = common_options(options)
-        busy_timeout = pop_float(options, "busy_timeout")
-        if busy_timeout is not None:
-            common["busy_timeout"] = busy_timeout
-        for key in ("table_prefix", "synchronous", "sessions_table"):
-            if key in options:
-                common[key] = options.pop(key)
-        reject_unknown(options, "sqlite")
-        return cls(_url_path(parts), **common)
-
-    def _shutdown(self) -> None:
-        """Stop the pool (letting queued operations finish), then close every connection."""
-        self._pool.shutdown()
-        with self._write_lock, self._readers_lock:
-            self._shut = True
-            connections = [*self._readers, *([self._writer] if self._writer else [])]
-            self._readers.clear()
-            self._writer = None
-        for conn in connections:
-            conn.close()
-
-
-def _url_path(parts: SplitResult) -> str:
-    """``sqlite:///rel.db`` -> ``rel.db``; ``sqlite:////abs.db`` -> ``/abs.db``; memory forms."""
-    path = unquote(parts.path)
-    if parts.netloc:
-        if parts.netloc == MEMORY and path in ("", "/"):
-            return MEMORY
-        raise ConfigurationError(
-            f"sqlite URLs take no host ({parts.netloc!r}): use sqlite:///relative.db, "
-            "sqlite:////absolute.db or sqlite://:memory:"
-        )
-    path = path[1:] if path.startswith("/") else path
-    if not path:
-        raise ConfigurationError(
-            "sqlite URL has no path: use sqlite:///relative.db, sqlite:////absolute.db "
-            "or sqlite://:memory:"
-        )
-    return path
+        return cls(url_path(parts), **url_store_options(options))
