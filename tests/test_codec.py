@@ -28,7 +28,6 @@ from sessions_plus.codec import (
     _plain,
     _validate,
 )
-from sessions_plus.records import RawRecord
 
 codec = JsonCodec()
 
@@ -271,17 +270,16 @@ def test_store_rejects_bad_max_record_bytes() -> None:
 # ------------------------------------------------- corrupt stored records (store policy)
 
 
-def _corrupt(store: MemoryStore, session_id: str, seq: int, payload: bytes) -> None:
-    """Damage one stored record of a MemoryStore (white-box: there is no public way)."""
-    log = store._sessions[session_id].streams["main"]
-    old = log[seq - 1]
-    log[seq - 1] = RawRecord(seq, payload, old.created_at, old.format, old.author)
+async def _corrupt(store: MemoryStore, session_id: str, seq: int, payload: bytes) -> None:
+    """Damage one stored record of a MemoryStore through its backend interface (the public
+    API only writes what encodes)."""
+    await store.replace_payload(session_id, "main", seq, payload)
 
 
 async def test_corrupt_record_raises_naming_session_and_seq() -> None:
     store = MemoryStore()
     await store.append("s", ["a", "b", "c"])
-    _corrupt(store, "s", 2, b"\xff{broken")
+    await _corrupt(store, "s", 2, b"\xff{broken")
     with pytest.raises(CorruptRecordError) as caught:
         await store.read("s")
     assert (caught.value.session_id, caught.value.stream, caught.value.seq) == ("s", "main", 2)
@@ -294,12 +292,12 @@ async def test_corrupt_record_skip_policy_logs_and_leaves_it_out(
 ) -> None:
     store = MemoryStore(on_corrupt="skip")
     await store.append("s", ["a", "secret-b", "c"])
-    _corrupt(store, "s", 2, b'{"secret-payload": ')
+    await _corrupt(store, "s", 2, b'{"secret-payload": ')
     with caplog.at_level(logging.WARNING, logger="sessions_plus"):
         records = await store.read("s")
     assert [(r.seq, r.data) for r in records] == [(1, "a"), (3, "c")]
     assert "seq=2" in caplog.text and "secret-payload" not in caplog.text
-    _corrupt(store, "s", 3, b"nope")
+    await _corrupt(store, "s", 3, b"nope")
     assert await store.pop("s") is None  # removed, but nothing decodable to return
     assert await store.last_seq("s") == 2
 
