@@ -20,7 +20,8 @@ from ..errors import ConfigurationError, missing_dependency
 from ..loops import DEFAULT_TIMEOUT
 from ..store import ConversationStore
 from . import _compat
-from .repository import StoreSessionRepository, rendered_to_message
+from .messages import rendered_to_message
+from .repository import StoreSessionRepository
 from .traces import TraceHooks
 
 try:

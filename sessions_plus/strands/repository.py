@@ -23,7 +23,6 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Coroutine
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..closing import SyncClosing
@@ -31,7 +30,6 @@ from ..conversation import (
     SHARED_STREAM,
     STRANDS_MESSAGE,
     ForeignTools,
-    RenderedItem,
     RenderOptions,
     note_policy,
     render,
@@ -40,6 +38,17 @@ from ..errors import ConflictError, SessionNotFoundError, missing_dependency
 from ..loops import DEFAULT_TIMEOUT, BackgroundLoop
 from ..records import Record
 from ..store import ConversationStore
+from .messages import (
+    SESSION_DOC,
+    agent_doc,
+    agent_stream,
+    message_payload,
+    multi_agent_doc,
+    now,
+    payload_to_message,
+    record_to_message,
+    rendered_to_message,
+)
 
 try:
     from strands.session.session_repository import SessionRepository
@@ -48,7 +57,6 @@ try:
         Session,
         SessionAgent,
         SessionMessage,
-        decode_bytes_values,
     )
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
     raise missing_dependency("sessions_plus.strands", "strands", exc) from exc
@@ -74,94 +82,6 @@ __all__ = [
     "record_to_message",
     "rendered_to_message",
 ]
-
-SESSION_DOC = "session"
-
-
-def agent_stream(agent_id: str) -> str:
-    """Stream holding one agent's own messages."""
-    return f"agent:{agent_id}"
-
-
-def agent_doc(agent_id: str) -> str:
-    """Document holding one agent's state."""
-    return f"agent:{agent_id}"
-
-
-def multi_agent_doc(multi_agent_id: str) -> str:
-    """Document holding one Swarm's or Graph's state."""
-    return f"multi_agent:{multi_agent_id}"
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-def record_to_message(record: Record) -> SessionMessage:
-    """Rebuild a ``SessionMessage`` from a record: its id is the record's seq minus one."""
-    return payload_to_message(record.data, record.seq - 1)
-
-
-def payload_to_message(data: Any, message_id: int) -> SessionMessage:
-    """Rebuild the ``SessionMessage`` with id ``message_id`` from its record's payload.
-
-    Built field by field: ``SessionMessage.from_dict`` inspects the class signature once per
-    key, which dominated restoring long histories.
-    """
-    redact = data.get("redact_message")
-    # Stored messages carry both timestamps: only make one (isoformat is costly) if missing.
-    if "created_at" in data and "updated_at" in data:
-        created_at, updated_at = data["created_at"], data["updated_at"]
-    else:
-        now = _now()
-        created_at = data.get("created_at", now)
-        updated_at = data.get("updated_at", now)
-    return SessionMessage(
-        message=_restore_bytes(data["message"]),
-        message_id=message_id,
-        redact_message=None if redact is None else _restore_bytes(redact),
-        created_at=created_at,
-        updated_at=updated_at,
-    )
-
-
-def _restore_bytes(message: Any) -> Any:
-    """``decode_bytes_values(message)`` for a freshly decoded message.
-
-    Strands encodes bytes as ``{"__bytes_encoded__": true, "data": ...}`` dicts. A message whose
-    values are strings or lists of dicts of strings (text blocks: the common shape) holds none,
-    and decoding would only copy it, which was a third of a restore: return it as it is.
-    """
-    if type(message) is not dict:
-        return decode_bytes_values(message)
-    for value in message.values():
-        if type(value) is list:
-            for block in value:
-                if type(block) is not dict:
-                    return decode_bytes_values(message)
-                for leaf in block.values():
-                    if type(leaf) is not str:
-                        return decode_bytes_values(message)
-        elif type(value) is not str:
-            return decode_bytes_values(message)
-    return message
-
-
-def rendered_to_message(rendered: RenderedItem) -> SessionMessage:
-    """A ``SessionMessage`` for one rendered item of a shared conversation.
-
-    Its id is the seq of the last record it holds minus one (a stored message keeps its own
-    id), so the next message this agent appends gets a higher id.
-    """
-    message_id = max(rendered.seqs) - 1 if rendered.seqs else -1
-    return payload_to_message(rendered.item, message_id)
-
-
-def message_payload(session_message: SessionMessage) -> dict[str, Any]:
-    """The JSON payload of a message record (bytes base64-encoded; the id lives in the seq)."""
-    payload = session_message.to_dict()
-    payload.pop("message_id", None)
-    return payload
 
 
 class StoreSessionRepository(SessionRepository, SyncClosing):
@@ -332,8 +252,8 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
         except ConflictError as exc:
             raise SessionException(f"Session {new_session_id} already exists") from exc
         data = source.to_dict()
-        now = _now()
-        data.update(session_id=new_session_id, created_at=now, updated_at=now)
+        stamp = now()
+        data.update(session_id=new_session_id, created_at=stamp, updated_at=stamp)
         data["session_type"] = getattr(source.session_type, "value", source.session_type)
         self.run(self.store.put_doc(new_session_id, SESSION_DOC, data, if_exists=True))
         return Session.from_dict(data)
@@ -364,7 +284,7 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
         if data is None:
             return None
         with self._created_lock:
-            self._created_at[(session_id, agent_id)] = data.get("created_at", _now())
+            self._created_at[(session_id, agent_id)] = data.get("created_at", now())
         return SessionAgent.from_dict(data)
 
     def update_agent(self, session_id: str, session_agent: SessionAgent, **kwargs: Any) -> None:
@@ -386,7 +306,7 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
             with self._created_lock:
                 self._created_at[key] = created_at
         session_agent.created_at = created_at
-        session_agent.updated_at = _now()
+        session_agent.updated_at = now()
         data = session_agent.to_dict()
         if not self.run(self.store.put_doc(session_id, name, data, if_exists=True)):
             with self._created_lock:
@@ -465,7 +385,7 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
         if previous is None:
             raise SessionException(f"Message {message_id} does not exist")
         session_message.created_at = previous.created_at
-        session_message.updated_at = _now()
+        session_message.updated_at = now()
         self.run(
             self.store.replace(
                 session_id,
