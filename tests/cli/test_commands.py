@@ -17,7 +17,7 @@ from sessions_plus import SQLiteStore, open_store
 from sessions_plus.cli import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE, main
 from tests.fixtures.factory import StoreFactory
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SID = "user {1}: héllo"  # braces, colon, space, non-ASCII: ids pass through the shell untouched
 
 
