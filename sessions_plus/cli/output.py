@@ -108,8 +108,9 @@ class Progress_:
 
 def output(json_flag: bool) -> Output:
     """The output for this run: JSON if asked or if stdout is not a terminal."""
-    console = Console(highlight=False, soft_wrap=False)
-    errors = Console(stderr=True, highlight=False)
+    # Stored content is shown as it is: no rich markup ("[bold]") and no emoji codes (":a:").
+    console = Console(highlight=False, markup=False, emoji=False)
+    errors = Console(stderr=True, highlight=False, markup=False, emoji=False)
     return Output(json=json_flag or not sys.stdout.isatty(), console=console, errors=errors)
 
 
@@ -151,13 +152,15 @@ def streams_text(streams: dict[str, int]) -> str:
     return ", ".join(f"{name}: {count}" for name, count in sorted(streams.items())) or "—"
 
 
-def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
-    """A plain rich table (first column bold)."""
-    result = Table(title=title, title_justify="left", show_lines=False)
+def table(
+    title: str | None, columns: list[str], rows: list[list[Any]], *, header: bool = True
+) -> Table:
+    """A plain rich table (first column bold); cells are shown as text, never as markup."""
+    result = Table(title=title, title_justify="left", show_header=header)
     for index, column in enumerate(columns):
         result.add_column(column, style="bold" if index == 0 else None, overflow="fold")
     for row in rows:
-        result.add_row(*[value if isinstance(value, Text) else str(value) for value in row])
+        result.add_row(*[value if isinstance(value, Text) else Text(str(value)) for value in row])
     return result
 
 

@@ -126,7 +126,7 @@ def _print_info(out: Output, info: SessionInfo, docs: list[str]) -> None:
         ["records", str(info.item_count)],
         ["documents", ", ".join(docs) or "—"],
     ]
-    out.print(table(None, ["", ""], rows))
+    out.print(table(None, ["", ""], rows, header=False))
     if info.streams:
         out.print(
             table(
