@@ -10,6 +10,7 @@ package's own scripts and styles, and images inline as ``data:`` URLs.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -87,9 +88,8 @@ def create_app(
 
 
 def _open_read_only(url: str) -> ConversationStore:
-    from .. import errors
 
-    if hasattr(errors, "ReadOnlyStoreError"):  # store contract v2
+    if "read_only" in inspect.signature(ConversationStore.__init__).parameters:  # v2
         return open_store(url, read_only=True)
     return open_store(url)  # pragma: no cover - before contract v2 landed
 
