@@ -19,6 +19,7 @@ from .records import Record
 PartKind = Literal["text", "tool_call", "tool_result", "image", "reasoning", "other"]
 OPENAI_FORMAT = "openai.responses"
 STRANDS_FORMAT = "strands.message"
+TRACE_FORMAT = "sessions_plus.trace"
 _TEXT_TYPES = frozenset({"input_text", "output_text", "text", "summary_text"})
 
 
@@ -60,7 +61,9 @@ def display(record: Record) -> DisplayMessage:
     """Turn one record into a :class:`DisplayMessage`, by its format (then by its shape)."""
     data = record.data
     redacted = False
-    if record.format == STRANDS_FORMAT or _looks_strands(data):
+    if record.format == TRACE_FORMAT and isinstance(data, Mapping):
+        role, parts = "trace", _trace(data)
+    elif record.format == STRANDS_FORMAT or _looks_strands(data):
         role, parts, redacted = _strands(data)
     elif isinstance(data, Mapping):
         role, parts = _openai(data)
@@ -263,6 +266,57 @@ def _strands_image(image: Mapping[str, Any]) -> Part:
         mime = "jpeg" if fmt == "jpg" else fmt
         return Part("image", fmt, image_url=f"data:image/{mime};base64,{raw['data']}")
     return Part("image", fmt)
+
+
+# ---------------------------------------------------------------------------- run traces
+
+
+def _trace(event: Mapping[str, Any]) -> list[Part]:
+    """One run-trace event (the ``trace`` stream's documented schema) as parts."""
+    kind = event.get("type")
+    run = str(event.get("run_id", ""))[:12]
+    if kind == "run_start":
+        return [Part("text", f"▶ run {run} started: {_text(event.get('query'))}")]
+    if kind == "step":
+        thinking = event.get("thinking")
+        names = [
+            str(c.get("name")) for c in event.get("tool_calls") or [] if isinstance(c, Mapping)
+        ]
+        text = f"step {event.get('step', '?')}" + (f" → {', '.join(names)}" if names else "")
+        parts = [Part("text", text)]
+        if thinking:
+            parts.append(Part("reasoning", _text(thinking)))
+        return parts
+    if kind == "tool_start":
+        return [
+            Part(
+                "tool_call",
+                _json(event.get("inputs")),
+                name=_str(event.get("name")),
+                call_id=_str(event.get("call_id")),
+            )
+        ]
+    if kind == "tool_end":
+        error = event.get("error")
+        return [
+            Part(
+                "tool_result",
+                _text(error if error is not None else event.get("result")),
+                call_id=_str(event.get("call_id")),
+                status="error" if error is not None else "success",
+            )
+        ]
+    if kind == "handoff":
+        return [Part("text", f"↪ handoff to {event.get('to_agent')}")]
+    if kind == "run_end":
+        return [Part("text", f"■ run {run} completed: {_text(event.get('final_response'))}")]
+    if kind == "run_failed":
+        return [Part("text", f"✗ run {run} failed: {_text(event.get('error'))}")]
+    return [Part("other", _json(dict(event)))]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else _json(value)
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -121,3 +121,24 @@ def test_unknown_shapes_are_kept_as_json() -> None:
         .text
         == "[file: a.pdf]"
     )
+
+
+def test_run_trace_events() -> None:
+    def trace(event: dict[str, Any]) -> Any:
+        return show({"v": 1, "run_id": "run-1", "ts": 1.0, **event}, "sessions_plus.trace")
+
+    start = trace({"type": "run_start", "query": "2+2?"})
+    assert start.role == "trace" and start.parts[0].text == "▶ run run-1 started: 2+2?"
+    step = trace({"type": "step", "step": 1, "thinking": "add", "tool_calls": [{"name": "calc"}]})
+    assert [(p.kind, p.text) for p in step.parts] == [
+        ("text", "step 1 → calc"),
+        ("reasoning", "add"),
+    ]
+    tool = trace({"type": "tool_end", "call_id": "c", "name": "calc", "result": 4, "error": None})
+    assert (tool.parts[0].kind, tool.parts[0].text, tool.parts[0].status) == (
+        "tool_result",
+        "4",
+        "success",
+    )
+    failed = trace({"type": "run_failed", "error": "ValueError: x"})
+    assert failed.parts[0].text == "✗ run run-1 failed: ValueError: x"
