@@ -90,9 +90,8 @@ async def purge_idle(
     cutoff = (time.time() if now is None else now) - idle_for
     report = PurgeReport(cutoff=cutoff, dry_run=dry_run)
     cursor: str | None = None
-    options: dict[str, Any] = {"prefix": prefix} if prefix else {}
     while True:
-        page = await store.list_sessions(limit=page_size, cursor=cursor, **options)
+        page = await store.list_sessions(limit=page_size, cursor=cursor, prefix=prefix)
         for info in page.sessions:
             report.scanned += 1
             removed = False
@@ -100,7 +99,7 @@ async def purge_idle(
                 report.idle += 1
                 if dry_run:
                     report.session_ids.append(info.session_id)
-                elif await store.delete(info.session_id, updated_before=cutoff):  # type: ignore[call-arg]
+                elif await store.delete(info.session_id, updated_before=cutoff):
                     removed = True
                     report.purged += 1
                     report.session_ids.append(info.session_id)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import typer
 
-from . import maintenance, serve, sessions, transfer, watch
+from . import copying, maintenance, serve, sessions, transfer, watch
 from .runtime import EXIT_OK
 
 app = typer.Typer(
@@ -20,7 +20,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for _module in (sessions, transfer, maintenance, watch, serve):
+for _module in (sessions, transfer, copying, maintenance, watch, serve):
     _module.register(app)
 
 

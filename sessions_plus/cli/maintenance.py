@@ -125,7 +125,7 @@ def fork_command(
                 options: dict[str, Any] = {"replace": replace, "upto": upto}
                 if streams:
                     options["streams"] = streams
-                info: SessionInfo = await store.fork(source, target, **options)  # type: ignore[attr-defined]
+                info: SessionInfo = await store.fork(source, target, **options)
                 return info
 
     info = run(go())
@@ -150,7 +150,7 @@ def trim_command(
     async def go() -> int:
         async with open_for_writing(url) as store:
             with out.progress(f"trimming {session_id} {stream}"):
-                removed: int = await store.trim(session_id, stream=stream, keep_last=keep_last)  # type: ignore[attr-defined]
+                removed: int = await store.trim(session_id, stream=stream, keep_last=keep_last)
                 return removed
 
     removed = run(go())

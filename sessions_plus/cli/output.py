@@ -93,8 +93,8 @@ class Progress_:
         self._started = time.monotonic()
         self.done = 0
 
-    def set_total(self, total: int) -> None:
-        self._progress.update(self._task, total=total)
+    def set_total(self, total: int, description: str | None = None) -> None:
+        self._progress.update(self._task, total=total, description=description)
 
     def describe(self, description: str) -> None:
         self._progress.update(self._task, description=description)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import sys
 from collections.abc import Coroutine
 from typing import Any, NoReturn, TypeVar
@@ -36,9 +35,7 @@ def open_for_reading(url: str) -> ConversationStore:
     Read commands use this: a missing SQLite file or DynamoDB table is a clear
     ``StoreNotFoundError`` instead of a new empty store.
     """
-    if "read_only" in inspect.signature(ConversationStore.__init__).parameters:  # v2
-        return open_store(url, read_only=True)
-    return open_store(url)  # pragma: no cover - before contract v2 landed
+    return open_store(url, read_only=True)
 
 
 def open_for_writing(url: str) -> ConversationStore:

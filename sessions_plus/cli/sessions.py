@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.text import Text
@@ -24,10 +24,9 @@ async def iter_sessions(
     """Live sessions (those whose id starts with ``prefix``), at most ``limit`` of them."""
     found: list[SessionInfo] = []
     cursor: str | None = None
-    options: dict[str, Any] = {"prefix": prefix} if prefix else {}
     while limit is None or len(found) < limit:
         size = page if limit is None else max(1, min(page, limit - len(found)))
-        result = await store.list_sessions(limit=size, cursor=cursor, **options)
+        result = await store.list_sessions(limit=size, cursor=cursor, prefix=prefix)
         found.extend(result.sessions)
         cursor = result.next_cursor
         if cursor is None:

@@ -64,7 +64,7 @@ def tail_command(
             if records:
                 after = max(after, records[-1].seq)
             async for batch in follow(
-                store, session_id, stream=stream, after=after, interval=interval
+                store, session_id, stream=stream, after=after, interval=interval, already=records
             ):
                 _emit(out, batch)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .agents_redis import AgentsRedisSource
 from .agents_sqlite import AgentsSQLiteSource
 from .base import ImportSource, ImportSourceError, SourceRecord, SourceSession, SourceStream
+from .run import ImportReport, ImportResult, import_one, import_sessions, to_snapshot
 from .sources import SCHEMES, open_source
 from .strands_file import StrandsFileSource
 from .strands_s3 import StrandsS3Source
@@ -18,6 +19,8 @@ __all__ = [
     "SCHEMES",
     "AgentsRedisSource",
     "AgentsSQLiteSource",
+    "ImportReport",
+    "ImportResult",
     "ImportSource",
     "ImportSourceError",
     "SourceRecord",
@@ -25,5 +28,8 @@ __all__ = [
     "SourceStream",
     "StrandsFileSource",
     "StrandsS3Source",
+    "import_one",
+    "import_sessions",
     "open_source",
+    "to_snapshot",
 ]

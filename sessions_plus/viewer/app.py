@@ -10,7 +10,6 @@ package's own scripts and styles, and images inline as ``data:`` URLs.
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -63,7 +62,7 @@ def create_app(
             yield
             return
         assert url is not None
-        opened = _open_read_only(url)
+        opened = open_store(url, read_only=True)
         state["store"] = opened
         try:
             yield
@@ -85,13 +84,6 @@ def create_app(
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     return TokenGate(_SecurityHeaders(app), token)
-
-
-def _open_read_only(url: str) -> ConversationStore:
-
-    if "read_only" in inspect.signature(ConversationStore.__init__).parameters:  # v2
-        return open_store(url, read_only=True)
-    return open_store(url)  # pragma: no cover - before contract v2 landed
 
 
 def _page(name: str) -> Callable[[Request], Any]:
@@ -134,9 +126,8 @@ class _Api:
         prefix = request.query_params.get("prefix", "")
         cursor = request.query_params.get("cursor") or None
         limit = _int(request.query_params.get("limit"), PAGE_SIZE, 1, MAX_PAGE)
-        options: dict[str, Any] = {"prefix": prefix} if prefix else {}
         try:
-            page = await self._store().list_sessions(limit=limit, cursor=cursor, **options)
+            page = await self._store().list_sessions(limit=limit, cursor=cursor, prefix=prefix)
         except (SessionsPlusError, ValueError) as exc:
             return _error(exc)
         return JSONResponse(
