@@ -3,7 +3,7 @@
 Fills a source store with N sessions (each a few records on two streams and a document), then
 times ``sessions_plus.migrate.migrate`` into a fresh target: a first copy, a resumed run over
 the finished target (every session compared and skipped) and a verified copy. Pairs are
-``SRC>DST`` of ``sqlite``, ``redis``, ``redis-cluster`` and ``dynamodb`` (moto over HTTP, one
+``SRC>DST`` of ``memory``, ``sqlite``, ``redis``, ``redis-cluster`` and ``dynamodb`` (moto over HTTP, one
 request at a time: its numbers say more about moto than about DynamoDB). Servers come from
 ``integrations/`` on loopback.
 
@@ -60,6 +60,8 @@ HEADER = (
 
 async def url_for(kind: str, env: Env) -> str:
     tag = uuid.uuid4().hex[:8]
+    if kind == "memory":
+        return "memory://"
     if kind == "sqlite":
         return f"sqlite:///{env.tmpdir / f'{tag}.db'}"
     if kind == "redis":
