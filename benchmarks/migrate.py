@@ -3,9 +3,9 @@
 Fills a source store with N sessions (each a few records on two streams and a document), then
 times ``sessions_plus.migrate.migrate`` into a fresh target: a first copy, a resumed run over
 the finished target (every session compared and skipped) and a verified copy. Pairs are
-``SRC>DST`` of ``memory``, ``sqlite``, ``redis``, ``redis-cluster`` and ``dynamodb`` (moto over HTTP, one
-request at a time: its numbers say more about moto than about DynamoDB). Servers come from
-``integrations/`` on loopback.
+``SRC>DST`` of ``memory``, ``sqlite``, ``redis``, ``redis-cluster`` and ``dynamodb`` (moto
+over HTTP, one request at a time: its numbers say more about moto than about DynamoDB).
+Servers come from ``integrations/`` on loopback.
 
     python -m benchmarks.migrate                  # 10,000 sessions, the default pairs
     python -m benchmarks.migrate --quick               # 500 sessions

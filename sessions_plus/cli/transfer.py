@@ -5,14 +5,15 @@ from __future__ import annotations
 import json as jsonlib
 import sys
 from contextlib import AbstractContextManager, nullcontext
-from typing import IO, Annotated
+from typing import IO, Annotated, Any
 
 import typer
 
+from ..conversation import export_conversation
 from .exchange import export_session, import_session
 from .options import Json, SessionId, Url, examples
 from .output import output
-from .runtime import open_for_reading, open_for_writing, run
+from .runtime import open_for_reading, open_for_writing, require, run
 
 
 def register(app: typer.Typer) -> None:
@@ -20,6 +21,7 @@ def register(app: typer.Typer) -> None:
         "export",
         epilog=examples(
             "sessions-plus export sqlite:///chat.db chat-42 -o chat-42.json",
+            "sessions-plus export sqlite:///chat.db chat-42 --as openai > items.json",
             "sessions-plus export sqlite:///chat.db chat-42 | sessions-plus import "
             "redis://localhost:6379/0 -",
         ),
@@ -39,12 +41,32 @@ def export_command(
     output_path: Annotated[
         str, typer.Option("--output", "-o", help="file to write ('-': stdout)")
     ] = "-",
+    as_: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="SHAPE",
+            help="the conversation alone, as a JSON list: openai (Responses input items), "
+            "strands (messages) or neutral",
+        ),
+    ] = None,
+    stream: Annotated[
+        str | None,
+        typer.Option("--stream", "-s", help="with --as: the stream (default: the conversation)"),
+    ] = None,
 ) -> None:
-    """A whole session (every stream and document) as one JSON document."""
+    """A whole session (every stream and document) as one JSON document; or, with --as, its
+    conversation in one SDK's shape (records of other SDKs converted)."""
+    if as_ is None and stream is not None:
+        raise typer.BadParameter("--stream goes with --as", param_hint="--stream")
 
     async def go() -> None:
         async with open_for_reading(url) as store:
-            document = await export_session(store, session_id)
+            if as_ is None:
+                document: Any = await export_session(store, session_id)
+            else:
+                await require(store, session_id)
+                document = await export_conversation(store, session_id, as_=as_, stream=stream)
         with _open_output(output_path) as out:
             jsonlib.dump(document, out, ensure_ascii=False, indent=1)
             out.write("\n")
