@@ -138,6 +138,7 @@ async def migrate(
             report.results.append(result)
             if on_session is not None:
                 on_session(result)
+            await asyncio.sleep(0)  # let other workers, progress and Ctrl-C in between sessions
 
     try:
         async with asyncio.TaskGroup() as group:

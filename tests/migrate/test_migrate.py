@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from sessions_plus import ConversationStore, MemoryStore
 from sessions_plus.migrate import fingerprint, migrate
@@ -86,3 +87,34 @@ async def test_expired_sessions_are_not_copied(store_factory: StoreFactory) -> N
         assert [r.session_id for r in report.results] == ["fresh"]
         assert await target.info("old") is None
         assert await target.read_data("fresh") == ["y"]
+
+
+async def test_cancelled_half_way_then_resumed(store_factory: StoreFactory) -> None:
+    """Ctrl-C (a cancelled run) half way: every session in the target is whole, and the resumed
+    run copies each of the others once."""
+    total = store_factory.scaled(400, 120, 40)
+    source = store_factory()
+    for n in range(total):
+        await source.append(f"u{n:04d}", [{"n": n}, {"m": n}], format="f")
+    async with MemoryStore() as target:
+        done = 0
+
+        def on_session(result: object) -> None:
+            nonlocal done
+            done += 1
+            if done == total // 3:
+                run.cancel()  # as Ctrl-C does: in-flight copies stop at their next await
+
+        run = asyncio.create_task(migrate(source, target, workers=4, on_session=on_session))
+        with contextlib.suppress(asyncio.CancelledError):
+            await run
+        copied = (await target.list_sessions(limit=1000)).sessions
+        assert total // 3 <= len(copied) < total
+        for info in copied:  # whole or not at all
+            a, b = await source.snapshot(info.session_id), await target.snapshot(info.session_id)
+            assert a is not None and b is not None and fingerprint(a) == fingerprint(b)
+
+        resumed = await migrate(source, target, workers=4, resume=True, verify=True)
+        assert (resumed.count("skipped"), resumed.count("replaced")) == (len(copied), 0)
+        assert resumed.count("copied") == total - len(copied) and resumed.ok
+        assert len((await target.list_sessions(limit=1000)).sessions) == total
