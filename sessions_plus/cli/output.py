@@ -64,7 +64,7 @@ class Output:
         self.errors.print(message, highlight=False)
 
     @contextmanager
-    def progress(self, description: str, total: int | None = None) -> Iterator[Progress_]:
+    def progress(self, description: str, total: int | None = None) -> Iterator[ProgressTask]:
         """A rich progress bar (counts, rate, elapsed, ETA) on stderr when it is a terminal."""
         progress = Progress(
             SpinnerColumn(),
@@ -81,10 +81,10 @@ class Output:
         )
         with progress:
             task = progress.add_task(description, total=total, rate="")
-            yield Progress_(progress, task)
+            yield ProgressTask(progress, task)
 
 
-class Progress_:
+class ProgressTask:
     """One task of a progress bar: ``advance()``, ``total`` and a per-second rate."""
 
     def __init__(self, progress: Progress, task: Any) -> None:
