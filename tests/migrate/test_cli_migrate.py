@@ -84,7 +84,7 @@ async def test_killed_half_way_then_resumed_copies_each_session_once(tmp_path: P
     try:
         copied = 0
         deadline = time.monotonic() + 300
-        while copied < SESSIONS // 10 and time.monotonic() < deadline:
+        while copied < SESSIONS // 10 and time.monotonic() < deadline and process.poll() is None:
             await asyncio.sleep(0.05)
             copied = await count(target_path) if target_path.exists() else 0
         assert process.poll() is None, "migrate finished before it could be killed"
