@@ -58,7 +58,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         fail(str(exc), EXIT_NOT_FOUND)
     except KeyboardInterrupt:
         fail("interrupted", EXIT_INTERRUPTED)
-    except (SessionsPlusError, ValueError, OSError) as exc:
+    except (SessionsPlusError, ValueError, OSError, NotImplementedError) as exc:
         fail(f"{type(exc).__name__}: {exc}", EXIT_FAILED)
 
 

@@ -144,6 +144,8 @@ async def migrate(
         async with asyncio.TaskGroup() as group:
             for _ in range(min(workers, max(len(ids), 1))):
                 group.create_task(worker())
+    except BaseExceptionGroup as group:  # a store-wide error stopped the workers: raise it
+        raise group.exceptions[0] from None
     finally:
         report.seconds = time.monotonic() - started
     return report
