@@ -188,7 +188,11 @@ async def copy_session(
                 )
             present = await target.snapshot(session_id)
             if present is not None and not fingerprint(present).differences(wanted):
-                return SessionResult(session_id, "skipped", wanted.records, detail="identical")
+                # compared with the source just now: with verify, that is its verification
+                verified = True if verify else None
+                return SessionResult(
+                    session_id, "skipped", wanted.records, verified=verified, detail="identical"
+                )
             outcome = "replaced"
         try:
             await target.restore(snapshot, replace=outcome == "replaced")
