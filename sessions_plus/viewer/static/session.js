@@ -4,7 +4,7 @@
 
 const params = new URLSearchParams(window.location.search);
 const sessionId = params.get("id") || "";
-let stream = params.get("stream") || "main";
+let stream = params.get("stream") || "";
 let lastSeq = 0;
 let source = null;
 
@@ -81,6 +81,13 @@ function append(messages) {
   if (nearBottom && messages.length) window.scrollTo(0, document.body.scrollHeight);
 }
 
+function defaultStream(streams) {
+  // The conversation: "main" (OpenAI), "conversation" (a shared one), else an agent's stream.
+  const names = Object.keys(streams).sort();
+  for (const name of ["main", "conversation"]) if (names.includes(name)) return name;
+  return names.find((name) => name !== "trace") || names[0] || "main";
+}
+
 function tabs(streams) {
   const nav = document.getElementById("streams");
   const names = Object.keys(streams).sort();
@@ -137,6 +144,7 @@ async function main() {
     document.getElementById("meta").textContent =
       `created ${isoTime(info.created_at)} · updated ${isoTime(info.updated_at)} ` +
       `(${relativeTime(info.updated_at)}) · ${expires} · ${info.item_count} records`;
+    if (!stream) stream = defaultStream(info.streams);
     tabs(info.streams);
     documents(info.docs);
     await loadAll();
