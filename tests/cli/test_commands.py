@@ -17,7 +17,7 @@ from sessions_plus import SQLiteStore, open_store
 from sessions_plus.cli import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE, main
 from tests.fixtures.factory import StoreFactory
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SID = "user {1}: héllo"  # braces, colon, space, non-ASCII: ids pass through the shell untouched
 
 
@@ -206,3 +206,31 @@ def test_console_script_is_installed() -> None:
     assert script is not None, "pip install -e . installs the sessions-plus command"
     result = subprocess.run([script, "--help"], capture_output=True, text=True, check=True)
     assert "export" in result.stdout and "import" in result.stdout
+
+
+async def test_export_as_one_sdk_shape(
+    cross_process_factory: StoreFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = cross_process_factory()
+    await store.append(
+        "mixed",
+        [{"role": "user", "content": "What is 2+2?"}],
+        format="openai.responses",
+    )
+    await store.append(
+        "mixed",
+        [{"message": {"role": "assistant", "content": [{"text": "4"}]}}],
+        format="strands.message",
+        author="math",
+    )
+    url = cross_process_factory.url()
+    status, out, _ = await cli(capsys, "export", url, "mixed", "--as", "openai")
+    items = json.loads(out)
+    assert status == 0 and items[0] == {"role": "user", "content": "What is 2+2?"}
+    assert items[1]["role"] == "assistant" and "4" in json.dumps(items[1])
+    status, out, _ = await cli(capsys, "export", url, "mixed", "--as", "strands")
+    messages = json.loads(out)
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert messages[0]["content"][0]["text"] == "What is 2+2?"
+    status, _, err = await cli(capsys, "export", url, "nobody", "--as", "openai")
+    assert status == EXIT_NOT_FOUND and "no session 'nobody'" in err

@@ -1,0 +1,12 @@
+"""Read-only web viewer for any store: sessions list, conversations as chat bubbles, live.
+
+Needs the ``viewer`` extra (Starlette, uvicorn). ``sessions-plus serve URL`` runs it;
+:func:`create_app` gives the ASGI app to mount or test.
+"""
+
+from __future__ import annotations
+
+from .app import create_app
+from .auth import is_loopback
+
+__all__ = ["create_app", "is_loopback"]
