@@ -1,0 +1,65 @@
+"""Listing from the index (never SCAN) and dropping entries of gone sessions."""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio as aioredis
+
+from integrations.redis.servers import RedisServer
+from tests.fixtures.factory import StoreFactory
+
+from .helpers import stats
+
+
+async def test_listing_uses_the_index_not_scan(
+    factory: StoreFactory, redis_server: RedisServer, raw: aioredis.Redis
+) -> None:
+    prefix = factory.url().split("key_prefix=")[1]
+    store = factory()
+    short = factory(ttl=1.0)  # long enough for a slow machine to list them all before expiry
+    for n in range(12):
+        await store.append(f"s{n:02}", [n])
+    for n in range(5):
+        await short.append(f"gone{n}", [n])
+    redis_server.command("CONFIG", "RESETSTAT")
+    seen = []
+    cursor = None
+    while True:
+        page = await store.list_sessions(limit=5, cursor=cursor)
+        seen += [i.session_id for i in page.sessions]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == sorted([f"s{n:02}" for n in range(12)] + [f"gone{n}" for n in range(5)])
+    calls = stats(redis_server.command)
+    assert "scan" not in calls and "keys" not in calls, calls
+
+    await asyncio.sleep(1.2)
+    assert await raw.zcard(f"{prefix}:index") == 17
+    assert await store.purge_expired() == 0  # Redis removed the data itself
+    assert await raw.zcard(f"{prefix}:index") == 12
+    assert await raw.zcard(f"{prefix}:expiry") == 0
+    for n in range(3):
+        await short.append(f"late{n}", [n])
+    await asyncio.sleep(1.2)
+    assert [i.session_id for i in (await store.list_sessions()).sessions] == [
+        f"s{n:02}" for n in range(12)
+    ]
+    assert await raw.zcard(f"{prefix}:index") == 12, "listing drops expired entries it meets"
+    assert "scan" not in stats(redis_server.command)
+
+
+async def test_cluster_listing_skips_and_drops_gone_sessions(
+    redis_cluster_store_factory: StoreFactory,
+) -> None:
+    store = redis_cluster_store_factory()
+    for n in range(7):
+        await store.append(f"s{n}", [n])
+    await store.delete("s3")
+    page = await store.list_sessions(limit=3)
+    assert [i.session_id for i in page.sessions] == ["s0", "s1", "s2"]
+    page = await store.list_sessions(limit=3, cursor=page.next_cursor)
+    assert [i.session_id for i in page.sessions] == ["s4", "s5", "s6"]
+    assert page.next_cursor is None
+    assert await store.purge_expired() == 0
