@@ -1,9 +1,9 @@
-"""Reply framing: stored record blobs and script replies to records, infos and pages.
+"""Reply framing: stored records and script replies to records, infos and pages.
 
-A record is stored as ``b"<created ms>\\n<header>\\n<payload>"``; the header is empty or the
-JSON ``[format, author]``. The read script returns the records of consecutive seqs as one
-string plus their byte lengths, which is far cheaper to build and parse than one reply
-element per record.
+A record is one element of its stream's list: ``b"<seq> <created ms> <header>\\n<payload>"``;
+the header is empty or the JSON array ``[format, author]`` (``[format]`` without an author).
+Records are consecutive, so only one seq of a reply is parsed and the others derived from it;
+records of one batch share their time and header, which are parsed once.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
-from ...records import RawRecord, SessionInfo, SessionPage
+from ...records import RawRecord, SessionInfo, SessionPage, StreamRange
 
 
 def as_bytes(value: bytes | str) -> bytes:
@@ -28,100 +29,116 @@ def as_str(value: bytes | str) -> str:
 @lru_cache(maxsize=256)
 def header(format: str | None, author: str | None) -> bytes:
     """The stored header of a record with this ``format`` and ``author``."""
-    if format is None and author is None:
-        return b""
-    return json.dumps([format, author]).encode()
+    if author is None:
+        return b"" if format is None else json.dumps([format], separators=(",", ":")).encode()
+    return json.dumps([format, author], separators=(",", ":")).encode()
 
 
 @lru_cache(maxsize=256)
 def parse_header(stored: bytes) -> tuple[str | None, str | None]:
-    """``(format, author)`` of a stored header."""
+    """``(format, author)`` of a stored header; ``ValueError`` if it is mangled."""
     if not stored:
         return None, None
-    format, author = json.loads(stored)
+    try:
+        value = json.loads(stored)
+        format = value[0] if len(value) > 0 else None
+        author = value[1] if len(value) > 1 else None
+    except (TypeError, IndexError, KeyError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not a record header: {exc}") from None
+    if not (format is None or isinstance(format, str)) or not (
+        author is None or isinstance(author, str)
+    ):
+        raise ValueError("not a record header")
     return format, author
 
 
-def raw_record(seq: int, blob: bytes | str | None) -> RawRecord:
-    """Parse ``b"<ms>\\n<header>\\n<payload>"``; a missing or mangled record decodes as corrupt."""
-    if blob is None:
-        return RawRecord(seq, b"", 0.0)
-    try:
-        millis, stored, payload = as_bytes(blob).split(b"\n", 2)
-        format, author = parse_header(stored)
-        return RawRecord(seq, payload, int(millis) / 1000, format, author)
-    except ValueError:
-        return RawRecord(seq, b"", 0.0)
+def record(seq: int, created_ms: int, stored_header: bytes, payload: bytes) -> bytes:
+    """A stored record (restore and fork write records with their own seq, time and header)."""
+    return b"%d %d %s\n%s" % (seq, created_ms, stored_header, payload)
 
 
-def unframe(first: int, lengths: bytes, data: bytes) -> list[RawRecord]:
-    """Records of seqs ``first``.. from the read script's reply: ``data`` is the concatenation
-    of ``b"<ms>\\n<header>\\n<payload>"`` blobs whose byte lengths ``lengths`` lists (-1:
-    missing). Records of one batch share their creation time and header, parsed once."""
+def first_seq(blobs: Sequence[bytes | str]) -> int | None:
+    """The seq of ``blobs[0]``, from the first record whose seq parses (None if none does)."""
+    for index, blob in enumerate(blobs):
+        data = as_bytes(blob)
+        space = data.find(b" ", 0, 24)
+        if space > 0:
+            try:
+                return int(data[:space]) - index
+            except ValueError:
+                continue
+    return None
+
+
+def parse_records(first: int, blobs: Sequence[bytes | str]) -> list[RawRecord]:
+    """Records of seqs ``first``.. from stored blobs; a mangled one decodes as corrupt."""
     out: list[RawRecord] = []
     append = out.append
-    last_ms: bytes | None = None
-    last_header = b""
+    last_line: bytes | None = None
     created = 0.0
     format: str | None = None
     author: str | None = None
-    seq = first
-    pos = 0
-    find = data.find
-    for size in map(int, lengths.split()):
-        end = pos + size
-        first_nl = find(b"\n", pos, end)
-        second_nl = find(b"\n", first_nl + 1, end) if first_nl >= 0 else -1
-        if second_nl < 0:  # missing (size -1) or mangled: decodes as corrupt
+    for index, blob in enumerate(blobs):
+        seq = first + index
+        data = as_bytes(blob)
+        newline = data.find(b"\n")
+        space = data.find(b" ", 0, newline) if newline > 0 else -1
+        if space < 0:
             append(RawRecord(seq, b"", 0.0))
-        else:
+            continue
+        line = data[space + 1 : newline]  # "<ms> <header>"
+        if line != last_line:
             try:
-                millis = data[pos:first_nl]
-                if millis != last_ms:
-                    created = int(millis) / 1000
-                    last_ms = millis
-                stored = data[first_nl + 1 : second_nl]
-                if stored != last_header:
-                    format, author = parse_header(stored)
-                    last_header = stored
-                append(RawRecord(seq, data[second_nl + 1 : end], created, format, author))
+                millis, stored = line.split(b" ", 1)
+                created = int(millis) / 1000
+                format, author = parse_header(stored)
             except ValueError:
+                last_line = None
                 append(RawRecord(seq, b"", 0.0))
-        if size > 0:
-            pos = end
-        seq += 1
+                continue
+            last_line = line
+        append(RawRecord(seq, data[newline + 1 :], created, format, author))
     return out
 
 
-def unframe_payloads(first: int, lengths: bytes, data: bytes) -> list[tuple[int, bytes]]:
-    """``(seq, payload)`` of each record of a read reply (see :func:`unframe`), header and
-    creation time skipped; a missing or mangled record gets an empty (corrupt) payload."""
+def parse_payloads(first: int, blobs: Sequence[bytes | str]) -> list[tuple[int, bytes]]:
+    """``(seq, payload)`` of stored blobs, header and time skipped; a mangled record gets an
+    empty (corrupt) payload."""
     out: list[tuple[int, bytes]] = []
-    append = out.append
-    seq = first
-    pos = 0
-    find = data.find
-    for size in map(int, lengths.split()):
-        end = pos + size
-        first_nl = find(b"\n", pos, end)
-        second_nl = find(b"\n", first_nl + 1, end) if first_nl >= 0 else -1
-        append((seq, data[second_nl + 1 : end] if second_nl >= 0 else b""))
-        if size > 0:
-            pos = end
-        seq += 1
+    for index, blob in enumerate(blobs):
+        data = as_bytes(blob)
+        newline = data.find(b"\n")
+        out.append((first + index, data[newline + 1 :] if newline > 0 else b""))
     return out
 
 
-def info_of(session_id: str, now_ms: int, pttl: int, fields: Sequence[bytes | str]) -> SessionInfo:
+def fields_of(flat: Sequence[Any]) -> dict[str, str]:
+    """A hash's fields from a flat ``[field, value, ...]`` reply."""
+    return {as_str(flat[i]): as_str(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+
+def ranges_of(meta: dict[str, str]) -> dict[str, StreamRange]:
+    """Stream ranges from a meta hash: ``l:``/``f:`` fields, or the previous layout's ``c:``
+    record counts (streams then start at seq 1)."""
+    ranges: dict[str, StreamRange] = {}
+    for name, value in meta.items():
+        if name.startswith("l:"):
+            stream = name[2:]
+            ranges[stream] = StreamRange(int(meta.get("f:" + stream, "1")), int(value))
+        elif name.startswith("c:"):
+            ranges[name[2:]] = StreamRange(1, int(value))
+    return dict(sorted(ranges.items()))
+
+
+def info_of(session_id: str, now_ms: int, pttl: int, flat: Sequence[Any]) -> SessionInfo:
     """A :class:`SessionInfo` from the server time, the session's PTTL and its meta hash."""
-    meta = {as_str(fields[i]): as_str(fields[i + 1]) for i in range(0, len(fields), 2)}
-    streams = {name[2:]: int(value) for name, value in meta.items() if name.startswith("c:")}
+    meta = fields_of(flat)
     return SessionInfo(
         session_id=session_id,
         created_at=int(meta.get("created", now_ms)) / 1000,
         updated_at=int(meta.get("updated", now_ms)) / 1000,
         expires_at=(now_ms + pttl) / 1000 if pttl > 0 else None,
-        streams=dict(sorted(streams.items())),
+        ranges=ranges_of(meta),
     )
 
 

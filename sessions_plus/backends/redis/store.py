@@ -1,34 +1,43 @@
-"""RedisStore: one Lua script (one round trip) per operation, on standalone Redis or a Cluster.
+"""RedisStore: one round trip per operation, on standalone Redis or a Cluster.
 
-The key layout is described in the package docstring (:mod:`sessions_plus.backends.redis`).
+Writes are one Lua script each (``lua/``); the hot reads are one native command: the latest-N
+read is an ``LRANGE`` of the stream's list, a document read an ``HGET`` (stores with
+``refresh_on_read`` read through a script, which slides the TTL). The key layout is described
+in the package docstring (:mod:`sessions_plus.backends.redis`).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import SplitResult
 
-from ...backend import DocWrite, LogRange, LogWrite, SessionQuery
-from ...errors import ConfigurationError, ConflictError, RecordNotFoundError
+from ...backend import DocWrite, ForkRequest, LogRange, LogWrite, SessionQuery
+from ...errors import (
+    ConfigurationError,
+    ConflictError,
+    RecordNotFoundError,
+    SessionNotFoundError,
+)
 from ...options import Options
-from ...records import RawRecord, SessionInfo, SessionPage
-from ...store import ConversationStore, Keep
-from .clients import Clients, Conn
-from .driver import RedisCluster, aioredis
+from ...records import RawRecord, RawSnapshot, SessionInfo, SessionPage
+from ...store import ConversationStore
+from .calls import Calls
+from .clients import UNAVAILABLE, Clients, Conn, unavailable
+from .copies import Copies
+from .driver import RedisCluster, aioredis, redis_errors
 from .framing import (
     as_bytes,
     as_str,
+    first_seq,
     header,
     info_of,
-    page_of,
-    raw_record,
-    unframe,
-    unframe_payloads,
+    parse_payloads,
+    parse_records,
 )
-from .keys import log_key, session_base
-from .scripts import scripts
+from .index import Index
+from .keys import Keys
+from .migration import migrate_all
 from .tokens import token
 from .urls import DEFAULT_KEY_PREFIX, client_maker
 
@@ -36,10 +45,6 @@ if TYPE_CHECKING:
     from typing import TypeAlias
 
     RedisClient: TypeAlias = "aioredis.Redis | RedisCluster"
-
-_PURGE_BATCH = 500
-_KEY_CACHE_SIZE = 1024
-"""Escaped key lists remembered per (session, stream): escaping costs more than the lookup."""
 
 
 class RedisStore(ConversationStore):
@@ -52,7 +57,7 @@ class RedisStore(ConversationStore):
     settings, and it closes only those siblings. Clients made by a callable (and by
     :meth:`from_url`) are made one per loop and closed by ``aclose()``. ``key_prefix``
     namespaces every key and must not contain ``{`` or ``}``. See the package docstring for the
-    key layout.
+    key layout, the guarantees of ``fork`` on a cluster and the previous layout's migration.
     """
 
     def __init__(
@@ -71,12 +76,13 @@ class RedisStore(ConversationStore):
             raise ConfigurationError("key_prefix must not contain '{' or '}' (hash tag braces)")
         self.key_prefix = key_prefix
         self._clients = Clients(client)
-        self._ttl_ms = "0" if self.ttl is None else str(max(1, round(self.ttl * 1000)))
-        self._refresh = "1" if self.refresh_on_read and self.ttl is not None else "0"
-        self._index_key = f"{key_prefix}:index"
-        self._expiry_key = f"{key_prefix}:expiry"
-        self._scripts = scripts()
-        self._key_cache: dict[tuple[str, str | None, bool], list[str]] = {}
+        self._keys = Keys(key_prefix)
+        ttl_ms = "0" if self.ttl is None else str(max(1, round(self.ttl * 1000)))
+        self._calls = Calls(self._clients, self._keys, ttl_ms)
+        self._index = Index(self._clients, self._calls, self._keys, read_only=self.read_only)
+        self._copies = Copies(self._clients, self._calls, self._keys, self.ttl)
+        self._refresh = self.refresh_on_read and self.ttl is not None
+        self._max = "" if self.max_records is None else str(self.max_records)
 
     @property
     def cluster(self) -> bool | None:
@@ -89,15 +95,16 @@ class RedisStore(ConversationStore):
         ``rediss+cluster://`` (or either of the first two with ``?cluster=true``).
 
         Options (query parameters or keyword arguments; keywords win): the store's ``ttl``,
-        ``refresh_on_read``, ``key_prefix``, ``on_corrupt``, ``max_record_bytes``; ``cluster``;
-        ``retries`` after a connection error (default 2, short jittered backoff); and redis-py
-        connection options: ``socket_timeout`` (default 5 s), ``socket_connect_timeout``
-        (default 2 s), ``max_connections``, ``health_check_interval``, ``socket_keepalive``,
-        ``client_name``, ``protocol``, ``ssl_cert_reqs``, ``ssl_ca_certs``, ``ssl_certfile``,
-        ``ssl_keyfile``, ``ssl_check_hostname`` and redis-py's other URL options. Keyword
-        arguments may also be any other redis-py client argument (``decode_responses=True``,
-        ``retry=Retry(...)``...). Unknown options raise :class:`ConfigurationError`. The store
-        makes one client per event loop and closes them in ``aclose()``.
+        ``refresh_on_read``, ``key_prefix``, ``on_corrupt``, ``max_record_bytes``,
+        ``max_records``, ``read_only``; ``cluster``; ``retries`` after a connection error
+        (default 2, short jittered backoff); and redis-py connection options:
+        ``socket_timeout`` (default 5 s), ``socket_connect_timeout`` (default 2 s),
+        ``max_connections``, ``health_check_interval``, ``socket_keepalive``, ``client_name``,
+        ``protocol``, ``ssl_cert_reqs``, ``ssl_ca_certs``, ``ssl_certfile``, ``ssl_keyfile``,
+        ``ssl_check_hostname`` and redis-py's other URL options. Keyword arguments may also be
+        any other redis-py client argument (``decode_responses=True``, ``retry=Retry(...)``...).
+        Unknown options raise :class:`ConfigurationError`. The store makes one client per
+        event loop and closes them in ``aclose()``.
         """
         return super().from_url(url, **options)
 
@@ -106,8 +113,6 @@ class RedisStore(ConversationStore):
         make, key_prefix, common = client_maker(parts, options)
         return cls(make, key_prefix=key_prefix, **common)
 
-    # ------------------------------------------------------------------ clients
-
     async def _conn(self) -> Conn:
         self._check_open()
         return await self._clients.conn()
@@ -115,244 +120,190 @@ class RedisStore(ConversationStore):
     async def close_backend(self) -> None:
         await self._clients.aclose()
 
-    async def _run(self, conn: Conn, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        return await self._clients.run(conn, self._scripts[name], keys, args)
-
     async def _command(self, conn: Conn, *args: Any) -> Any:
         return await self._clients.command(conn, *args)
 
-    async def _session_call(
-        self, name: str, session_id: str, stream: str | None, args: Sequence[Any]
-    ) -> tuple[Conn, Any]:
-        """Run one per-session script: the ONE round trip of the operation."""
-        conn = await self._conn()
-        return conn, await self._run(conn, name, self._keys(conn, session_id, stream), args)
-
-    # ------------------------------------------------------------------ keys
-
-    def _session_base(self, session_id: str) -> str:
-        return session_base(self.key_prefix, session_id)
-
-    def _keys(self, conn: Conn, session_id: str, stream: str | None) -> list[str]:
-        cache_key = (session_id, stream, conn.cluster)
-        keys = self._key_cache.get(cache_key)
-        if keys is None:
-            # The scripts name the session's other keys (docs, req, res) after meta, and the
-            # expiry set after the index: fewer arguments per call.
-            base = self._session_base(session_id)
-            keys = [base + "meta"]
-            if stream is not None:
-                keys.append(log_key(base, stream))
-            if not conn.cluster:
-                keys.append(self._index_key)
-            if len(self._key_cache) >= _KEY_CACHE_SIZE:
-                self._key_cache.clear()
-            self._key_cache[cache_key] = keys
-        return list(keys)
-
-    async def _created(self, conn: Conn, session_id: str, created: int) -> None:
-        """On a cluster, index a session its first write created (a second command)."""
-        if created and conn.cluster:
-            await self._command(conn, "ZADD", self._index_key, "NX", 0, session_id)
+    async def migrate_layout(self) -> int:
+        """Rewrite every session still in the previous layout (hash logs) in the current one,
+        now; return how many were migrated. Not needed for correctness: reads read both
+        layouts and the first write to an old session migrates it (see the package
+        docstring); this moves them all at once, e.g. after an upgrade."""
+        self._check_writable()
+        return await migrate_all(self._clients, self._calls, self._keys)
 
     # ------------------------------------------------------------------ logs
 
     async def write_log(self, write: LogWrite) -> int:
-        session_id, stream, start_seq = write.session_id, write.stream, write.start_seq
-        payloads, format, author = write.payloads, write.format, write.author
-        if_last_seq = write.if_last_seq
-        args = [
-            self._ttl_ms,
-            session_id,
-            stream,
-            header(format, author),
-            "" if if_last_seq is None else if_last_seq,
-            "" if start_seq is None else start_seq,
+        session_id, stream = write.session_id, write.stream
+        own = [
+            header(write.format, write.author),
+            "" if write.if_last_seq is None else write.if_last_seq,
+            "" if write.start_seq is None else write.start_seq,
             token(),
-            *payloads,
+            self._max,
+            *write.payloads,
         ]
-        conn, (first, flag) = await self._session_call("splice", session_id, stream, args)
+        conn, reply = await self._calls.call("splice", session_id, stream, own)
+        first = int(reply[0])
         if first == -1:
             raise ConflictError(
-                f"stream {stream!r} of session {session_id!r} ends at seq {flag}, not {if_last_seq}"
+                f"stream {stream!r} of session {session_id!r} ends at seq {reply[1]}, "
+                f"not {write.if_last_seq}"
             )
         if first == -2:
-            raise ValueError(f"start_seq {start_seq} is past the end of stream {stream!r} ({flag})")
-        await self._created(conn, session_id, flag)
-        return int(first)
+            raise ValueError(
+                f"start_seq {write.start_seq} is past the end of stream {stream!r} ({reply[1]})"
+            )
+        if conn.cluster:
+            await self._calls.after_write(conn, session_id, reply[1], reply[2])
+        self._calls.saw(session_id, stream)
+        return first
 
-    async def _read_frames(
-        self,
-        session_id: str,
-        stream: str,
-        limit: int | None,
-        after: int | None,
-        before: int | None,
-        keep: Keep,
-    ) -> tuple[int, bytes, bytes]:
-        """Run the read script: (first seq, record lengths, concatenated records)."""
-        args = [
-            self._ttl_ms,
-            session_id,
-            stream,
-            self._refresh,
-            after or 0,
-            "" if before is None else before,
-            "" if limit is None else limit,
-            keep,
+    async def _latest(self, query: LogRange) -> tuple[int, list[Any]] | None:
+        """The fast read: one ``LRANGE`` of the latest records (None: use the script)."""
+        if self._refresh or query.before is not None or query.keep != "latest":
+            return None
+        conn = await self._conn()
+        key = self._keys.log(query.session_id, query.stream)
+        try:
+            blobs = await conn.client.execute_command(
+                "LRANGE", key, 0 if query.limit is None else -query.limit, -1
+            )
+        except UNAVAILABLE as exc:
+            raise unavailable(exc) from exc
+        except redis_errors.ResponseError:
+            return None  # a stream of the previous layout (a hash): the script reads it
+        if not blobs:
+            return 0, []
+        first = first_seq(blobs)
+        if first is None:
+            return None  # no seq parses: the script tells where the records start
+        if query.after is not None and query.after >= first:
+            skip = query.after - first + 1
+            return first + skip, blobs[skip:]
+        return first, blobs
+
+    async def _records(self, query: LogRange) -> tuple[int, list[Any]]:
+        found = await self._latest(query)
+        if found is not None:
+            return found
+        own = [
+            "1" if self._refresh else "0",
+            query.after or 0,
+            "" if query.before is None else query.before,
+            "" if query.limit is None else query.limit,
+            query.keep,
         ]
-        _, (first, lengths, data) = await self._session_call("read", session_id, stream, args)
-        return int(first), as_bytes(lengths), as_bytes(data)
+        _, reply = await self._calls.call(
+            "read", query.session_id, query.stream, own, every_stream=self._refresh
+        )
+        return int(reply[0]), reply[1:]
 
     async def read_log(self, query: LogRange) -> list[RawRecord]:
-        session_id, stream, keep = query.session_id, query.stream, query.keep
-        limit, after, before = query.limit, query.after, query.before
-        return unframe(*await self._read_frames(session_id, stream, limit, after, before, keep))
+        return parse_records(*await self._records(query))
 
     async def read_log_payloads(self, query: LogRange) -> list[tuple[int, bytes]]:
-        session_id, stream, keep = query.session_id, query.stream, query.keep
-        limit, after, before = query.limit, query.after, query.before
-        frames = await self._read_frames(session_id, stream, limit, after, before, keep)
-        return unframe_payloads(*frames)
+        return parse_payloads(*await self._records(query))
 
     async def pop_log(self, session_id: str, stream: str) -> RawRecord | None:
-        args = [self._ttl_ms, session_id, stream, token()]
-        _, result = await self._session_call("pop", session_id, stream, args)
-        return None if result is None else raw_record(int(result[0]), result[1])
+        conn, reply = await self._calls.call("pop", session_id, stream, [token()])
+        if reply[0] == 0:
+            return None
+        if conn.cluster:
+            await self._calls.after_write(conn, session_id, reply[2], reply[3])
+        return parse_records(int(reply[0]), [reply[1]])[0]
 
     async def replace_payload(self, session_id: str, stream: str, seq: int, payload: bytes) -> None:
-        args = [self._ttl_ms, session_id, stream, seq, payload]
-        _, found = await self._session_call("replace", session_id, stream, args)
-        if not found:
+        conn, reply = await self._calls.call("replace", session_id, stream, [seq, payload])
+        if reply[0] == 0:
             raise RecordNotFoundError(
                 f"session {session_id!r} stream {stream!r} has no record seq={seq}"
             )
+        await self._calls.after_write(conn, session_id, reply[1], reply[2])
 
     async def clear_log(self, session_id: str, stream: str) -> None:
-        await self._session_call("clear", session_id, stream, [self._ttl_ms, session_id, stream])
+        conn, reply = await self._calls.call("clear", session_id, stream, [])
+        if reply[0] == 1:
+            await self._calls.after_write(conn, session_id, reply[1], reply[2])
+        self._calls.unsaw(session_id, stream)
+
+    async def trim_log(self, session_id: str, stream: str, keep_last: int) -> int:
+        conn, reply = await self._calls.call("trim", session_id, stream, [keep_last])
+        if reply[0] == -1:
+            raise SessionNotFoundError(f"session {session_id!r} does not exist (or expired)")
+        await self._calls.after_write(conn, session_id, reply[1], reply[2])
+        return int(reply[0])
 
     async def delete_session(self, session_id: str, updated_before: float | None = None) -> bool:
-        if updated_before is not None:  # contract v2: the backend's owner implements it
-            raise NotImplementedError(f"{type(self).__name__}: delete(updated_before=) not yet")
-        # On a cluster the index entry stays until listing or purge_expired drops it: removing
-        # it here could race with a writer re-creating the session.
-        _, existed = await self._session_call("delete", session_id, None, ["0", session_id])
-        return bool(existed)
+        """``updated_before`` is compared with the session's ``updated_at``, which the
+        server's clock stamped: a caller whose clock differs from the server's moves its
+        cutoff by that difference."""
+        cutoff = "" if updated_before is None else repr(updated_before * 1000)
+        conn, reply = await self._calls.call("delete", session_id, None, [cutoff])
+        if reply[0] != 2:
+            self._calls.unsaw(session_id)
+            await self._index.unindex(conn, session_id)
+        return bool(reply[0] == 1)
 
     # ------------------------------------------------------------------ documents
 
     async def write_doc(self, write: DocWrite) -> bool:
-        session_id, name, payload = write.session_id, write.name, write.payload
-        if_absent, if_exists = write.if_absent, write.if_exists
-        condition = "absent" if if_absent else "exists" if if_exists else ""
-        args = [self._ttl_ms, session_id, name, payload, condition]
-        conn, (written, created) = await self._session_call("put_doc", session_id, None, args)
-        await self._created(conn, session_id, created)
-        return bool(written)
+        condition = "absent" if write.if_absent else "exists" if write.if_exists else ""
+        own = [write.name, write.payload, condition]
+        conn, reply = await self._calls.call("put_doc", write.session_id, None, own)
+        await self._calls.after_write(conn, write.session_id, reply[1], reply[2])
+        return bool(reply[0])
 
     async def read_doc(self, session_id: str, name: str) -> bytes | None:
-        args = [self._ttl_ms, session_id, name, self._refresh]
-        _, payload = await self._session_call("get_doc", session_id, None, args)
+        if self._refresh:
+            _, reply = await self._calls.call("docs", session_id, None, [name])
+            payload = reply[1] if reply[0] == 1 and len(reply) > 1 else None
+        else:
+            conn = await self._conn()
+            payload = await self._command(conn, "HGET", self._keys.docs(session_id), name)
         return None if payload is None else as_bytes(payload)
 
     async def remove_doc(self, session_id: str, name: str) -> bool:
-        args = [self._ttl_ms, session_id, name]
-        _, existed = await self._session_call("delete_doc", session_id, None, args)
-        return bool(existed)
+        conn, reply = await self._calls.call("delete_doc", session_id, None, [name])
+        if reply[0] == 1:
+            await self._calls.after_write(conn, session_id, reply[1], reply[2])
+        return bool(reply[0])
 
     async def doc_names(self, session_id: str, prefix: str) -> list[str]:
-        args = [self._ttl_ms, session_id, self._refresh]
-        _, names = await self._session_call("list_docs", session_id, None, args)
+        if self._refresh:
+            _, reply = await self._calls.call("docs", session_id, None, [""])
+            names = reply[1] if reply[0] == 1 else []
+        else:
+            conn = await self._conn()
+            names = await self._command(conn, "HKEYS", self._keys.docs(session_id))
         return sorted(name for name in map(as_str, names) if name.startswith(prefix))
 
     # ------------------------------------------------------------------ sessions
 
     async def session_info(self, session_id: str) -> SessionInfo | None:
-        args = [self._ttl_ms, session_id, self._refresh]
-        _, result = await self._session_call("info", session_id, None, args)
-        if result is None:
+        refresh = "1" if self._refresh else "0"
+        _, reply = await self._calls.call(
+            "info", session_id, None, [refresh], every_stream=self._refresh
+        )
+        if reply[0] == 0:
             return None
-        return info_of(session_id, int(result[0]), int(result[1]), result[2:])
+        return info_of(session_id, int(reply[1]), int(reply[2]), reply[3])
 
     async def session_page(self, query: SessionQuery) -> SessionPage:
-        limit, cursor = query.limit, query.cursor
-        if query.prefix:  # contract v2: the backend's owner implements it
-            raise NotImplementedError(f"{type(self).__name__}: list_sessions(prefix=) not yet")
-        conn = await self._conn()
-        if conn.cluster:
-            return await self._list_cluster(conn, limit, cursor)
-        args = ["0", "", self.key_prefix, cursor or "", limit]
-        keys = [self._index_key, self._expiry_key]
-        result = await self._run(conn, "list_sessions", keys, args)
-        now = int(result[0])
-        infos = [
-            info_of(as_str(result[i]), now, int(result[i + 1]), result[i + 2])
-            for i in range(1, len(result), 3)
-        ]
-        return page_of(infos, limit)
-
-    async def _list_cluster(self, conn: Conn, limit: int, cursor: str | None) -> SessionPage:
-        """Cluster: page the index, then one info script per session, sent concurrently."""
-        infos: list[SessionInfo] = []
-        start = b"-" if cursor is None else b"(" + cursor.encode()
-        while len(infos) <= limit:
-            batch = limit + 1 - len(infos) + 8
-            ids = await self._command(
-                conn, "ZRANGEBYLEX", self._index_key, start, b"+", "LIMIT", 0, batch
-            )
-            if not ids:
-                break
-            names = [as_str(i) for i in ids]
-            results = await asyncio.gather(
-                *(self._run(conn, "info", self._keys(conn, n, None), ["0", n, "0"]) for n in names)
-            )
-            for name, result in zip(names, results, strict=True):
-                if result is None:
-                    await self._unindex(conn, name)
-                elif len(infos) <= limit:
-                    infos.append(info_of(name, int(result[0]), int(result[1]), result[2:]))
-            start = b"(" + as_bytes(ids[-1])
-            if len(ids) < batch:
-                break
-        return page_of(infos, limit)
-
-    async def _unindex(self, conn: Conn, session_id: str) -> None:
-        """Cluster: drop the index entry of a gone session, re-adding it if a writer raced us."""
-        await self._command(conn, "ZREM", self._index_key, session_id)
-        if await self._command(conn, "EXISTS", self._session_base(session_id) + "meta"):
-            await self._command(conn, "ZADD", self._index_key, "NX", 0, session_id)
+        self._check_open()
+        return await self._index.page(query)
 
     async def purge_sessions(self) -> int:
-        """Redis expires sessions by itself, so nothing is counted; this drops their index
-        entries (standalone: O(expired) via the expiry set; cluster: walks the whole index)."""
-        await self._drop_gone_index_entries()
-        return 0
+        """Redis expires a session's keys by itself, so what this removes (and counts) are
+        the index entries of expired sessions: O(expired) through the expiry set."""
+        self._check_open()
+        return await self._index.purge()
 
-    async def _drop_gone_index_entries(self) -> int:
-        """Remove index entries of sessions that no longer exist; return how many."""
-        conn = await self._conn()
-        removed = 0
-        if not conn.cluster:
-            args = ["0", "", self.key_prefix, _PURGE_BATCH]
-            keys = [self._index_key, self._expiry_key]
-            while True:
-                gone, examined = await self._run(conn, "purge", keys, args)
-                removed += int(gone)
-                if int(examined) < _PURGE_BATCH:
-                    return removed
-        start = b"-"
-        while True:
-            ids = await self._command(
-                conn, "ZRANGEBYLEX", self._index_key, start, b"+", "LIMIT", 0, _PURGE_BATCH
-            )
-            if not ids:
-                return removed
-            names = [as_str(i) for i in ids]
-            alive = await asyncio.gather(
-                *(self._command(conn, "EXISTS", self._session_base(n) + "meta") for n in names)
-            )
-            for name, exists in zip(names, alive, strict=True):
-                if not exists:
-                    await self._unindex(conn, name)
-                    removed += 1
-            start = b"(" + as_bytes(ids[-1])
+    async def snapshot_session(self, session_id: str) -> RawSnapshot | None:
+        return await self._copies.snapshot(session_id)
+
+    async def restore_session(self, snapshot: RawSnapshot, replace: bool) -> SessionInfo:
+        return await self._copies.restore(snapshot, replace)
+
+    async def fork_session(self, fork: ForkRequest) -> SessionInfo:
+        return await self._copies.fork(fork)

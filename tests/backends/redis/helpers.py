@@ -61,7 +61,11 @@ class Monitor:
 
 
 def session_keys(prefix: str, session_id: str, *streams: str) -> list[str]:
+    """The keys that hold a session's data: meta, docs and one list per stream (the tokens
+    key of its recent writes has an expiry of its own)."""
     base = f"{prefix}:{{{escape(session_id)}}}:"
-    return [base + "meta", base + "docs", base + "req", base + "res"] + [
-        base + "log:" + escape(stream) for stream in streams
-    ]
+    return [base + "meta", base + "docs"] + [base + "log:" + escape(stream) for stream in streams]
+
+
+def tokens_key(prefix: str, session_id: str) -> str:
+    return f"{prefix}:{{{escape(session_id)}}}:tok"

@@ -53,7 +53,7 @@ async def test_hostile_ids_never_collide_or_escape_their_hash_tag(
     finally:
         await client.aclose()
     shape = re.compile(
-        rf"^{prefix}:(index|expiry|\{{({KEY_CHARS})\}}:(meta|docs|req|res|log:{KEY_CHARS}))$"
+        rf"^{prefix}:(index|expiry|\{{({KEY_CHARS})\}}:(meta|docs|tok|log:{KEY_CHARS}))$"
     )
     tags: dict[str, set[str]] = {}
     for key in map(bytes.decode, keys):
@@ -64,4 +64,4 @@ async def test_hostile_ids_never_collide_or_escape_their_hash_tag(
     assert set(tags) == {quote(sid, safe="") for sid in HOSTILE}
     for tag, members in tags.items():
         assert {key_slot(k.encode()) for k in members} == {key_slot(tag.encode())}
-        assert len(members) == 5  # meta, docs, req, res and the one stream
+        assert len(members) == 4  # meta, docs, tokens (of the append) and the one stream

@@ -13,36 +13,99 @@ from tests.fixtures.stores.redis import unique_prefix
 
 from .helpers import Monitor, S, stats
 
+ONE_SCRIPT = ["EVALSHA"]
 
-async def test_every_operation_is_one_command(redis_server: RedisServer) -> None:
+
+async def test_every_operation_is_one_round_trip(redis_server: RedisServer) -> None:
+    """Every operation is one command (a script, or a native read), except listing (the index,
+    then the listed sessions' metadata) and purging (the server's time, then the expiry set)."""
     store = RedisStore.from_url(redis_server.url, key_prefix=unique_prefix(), ttl=60)
-    ops: dict[str, Callable[[], Awaitable[Any]]] = {
-        "append": lambda: store.append(S, [{"a": 1}, {"b": 2}]),
-        "read latest-N": lambda: store.read(S, limit=2),
-        "read all": lambda: store.read(S),
-        "read range": lambda: store.read(S, after=1, limit=1, keep="earliest"),
-        "last_seq": lambda: store.last_seq(S),
-        "pop": lambda: store.pop(S),
-        "replace": lambda: store.replace(S, 1, {"r": 1}),
-        "splice": lambda: store.splice(S, 1, ["x", "y"]),
-        "put_doc": lambda: store.put_doc(S, "d", {"v": 1}),
-        "get_doc": lambda: store.get_doc(S, "d"),
-        "list_docs": lambda: store.list_docs(S),
-        "delete_doc": lambda: store.delete_doc(S, "d"),
-        "info": lambda: store.info(S),
-        "list_sessions": lambda: store.list_sessions(limit=10),
-        "purge_expired": lambda: store.purge_expired(),
-        "clear": lambda: store.clear(S),
-        "delete": lambda: store.delete(S),
+    snapshot: list[Any] = []
+
+    async def take_snapshot() -> None:
+        snapshot[:] = [await store.snapshot(S)]
+
+    ops: dict[str, tuple[Callable[[], Awaitable[Any]], list[str]]] = {
+        "append": (lambda: store.append(S, [{"a": 1}, {"b": 2}, {"c": 3}]), ONE_SCRIPT),
+        "read latest-N": (lambda: store.read(S, limit=2), ["LRANGE"]),
+        "read data latest-N": (lambda: store.read_data(S, limit=2), ["LRANGE"]),
+        "read all": (lambda: store.read(S), ["LRANGE"]),
+        "read after": (lambda: store.read(S, after=1), ["LRANGE"]),
+        "read range": (lambda: store.read(S, after=1, limit=1, keep="earliest"), ONE_SCRIPT),
+        "read before": (lambda: store.read(S, before=2), ONE_SCRIPT),
+        "last_seq": (lambda: store.last_seq(S), ONE_SCRIPT),
+        "pop": (lambda: store.pop(S), ONE_SCRIPT),
+        "replace": (lambda: store.replace(S, 1, {"r": 1}), ONE_SCRIPT),
+        "splice": (lambda: store.splice(S, 2, ["x", "y", "z"]), ONE_SCRIPT),
+        "trim": (lambda: store.trim(S, keep_last=2), ONE_SCRIPT),
+        "put_doc": (lambda: store.put_doc(S, "d", {"v": 1}), ONE_SCRIPT),
+        "get_doc": (lambda: store.get_doc(S, "d"), ["HGET"]),
+        "list_docs": (lambda: store.list_docs(S), ["HKEYS"]),
+        "delete_doc": (lambda: store.delete_doc(S, "d"), ONE_SCRIPT),
+        "info": (lambda: store.info(S), ONE_SCRIPT),
+        "snapshot": (take_snapshot, ONE_SCRIPT),
+        "restore": (lambda: store.restore(snapshot[0], session_id="r", replace=True), ONE_SCRIPT),
+        "fork": (lambda: store.fork(S, "f", replace=True), ONE_SCRIPT),
+        "list_sessions": (lambda: store.list_sessions(limit=10), ["ZRANGEBYLEX", "EVALSHA"]),
+        "list by prefix": (lambda: store.list_sessions(prefix="s"), ["ZRANGEBYLEX", "EVALSHA"]),
+        "purge_expired": (lambda: store.purge_expired(), ["TIME", "ZRANGEBYSCORE"]),
+        "delete if idle": (lambda: store.delete("f", updated_before=1.0), ONE_SCRIPT),
+        "clear": (lambda: store.clear(S), ONE_SCRIPT),
+        "delete": (lambda: store.delete(S), ONE_SCRIPT),
     }
     async with store:
-        for op in ops.values():  # connect and load every script once
+        for op, _ in ops.values():  # connect and load every script once
             await op()
         async with Monitor(redis_server.host, redis_server.port) as monitor:
             await monitor.commands()
-            for name, op in ops.items():
+            for name, (op, sent) in ops.items():
                 await op()
-                assert await monitor.commands() == ["EVALSHA"], name
+                assert await monitor.commands() == sent, name
+
+
+async def test_reads_that_slide_the_ttl_are_one_script(redis_server: RedisServer) -> None:
+    store = RedisStore.from_url(
+        redis_server.url, key_prefix=unique_prefix(), ttl=60, refresh_on_read=True
+    )
+    async with store:
+        await store.append(S, ["a", "b"])
+        await store.put_doc(S, "d", 1)
+        reads = [
+            lambda: store.read(S, limit=1),
+            lambda: store.read_data(S),
+            lambda: store.get_doc(S, "d"),
+            lambda: store.list_docs(S),
+            lambda: store.info(S),
+        ]
+        for read in reads:  # load the scripts
+            await read()
+        async with Monitor(redis_server.host, redis_server.port) as monitor:
+            await monitor.commands()
+            for read in reads:
+                await read()
+                assert await monitor.commands() == ONE_SCRIPT
+
+
+async def test_a_stream_another_process_added_costs_one_more_call_once(
+    redis_server: RedisServer,
+) -> None:
+    """A write declares the streams its store saw; when another store added one, the script
+    answers with the session's streams (writing nothing) and the write is sent again."""
+    prefix = unique_prefix()
+    here = RedisStore.from_url(redis_server.url, key_prefix=prefix, ttl=60)
+    there = RedisStore.from_url(redis_server.url, key_prefix=prefix, ttl=60)
+    async with here, there:
+        await here.append(S, ["a"])
+        await there.append(S, ["t"], stream="trace")
+        async with Monitor(redis_server.host, redis_server.port) as monitor:
+            await monitor.commands()
+            assert await here.append(S, ["b"]) == [2]
+            assert await monitor.commands() == ["EVALSHA", "EVALSHA"]
+            assert await here.append(S, ["c"]) == [3]
+            assert await monitor.commands() == ONE_SCRIPT
+        client = redis_server.command
+        trace_ttl = int(client("PTTL", f"{prefix}:{{{S}}}:log:trace").strip(b":"))
+        assert trace_ttl > 59_000, "the write slid the TTL of the stream it had not seen"
 
 
 async def test_cluster_operations_are_one_command_after_the_first_write(
@@ -65,13 +128,13 @@ async def test_cluster_operations_are_one_command_after_the_first_write(
             await sent()
             await store.append(S, ["a"])  # creates the session: script + ZADD to the index
             assert sorted(await sent()) == ["EVALSHA", "ZADD"]
-            for op in (
-                lambda: store.append(S, ["b"]),
-                lambda: store.read(S, limit=1),
-                lambda: store.pop(S),
+            for op, command in (
+                (lambda: store.append(S, ["b"]), "EVALSHA"),
+                (lambda: store.read(S, limit=1), "LRANGE"),
+                (lambda: store.pop(S), "EVALSHA"),
             ):
                 await op()
-                assert await sent() == ["EVALSHA"]
+                assert await sent() == [command]
         finally:
             for m in monitors:
                 await m.__aexit__()

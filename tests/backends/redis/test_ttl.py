@@ -8,7 +8,7 @@ import redis.asyncio as aioredis
 
 from tests.fixtures.factory import StoreFactory
 
-from .helpers import S, session_keys
+from .helpers import S, session_keys, tokens_key
 
 
 async def test_ttl_slides_on_every_key_and_the_session_goes_at_once(
@@ -55,9 +55,30 @@ async def test_ttl_slides_on_every_key_and_the_session_goes_at_once(
     assert await raw.pttl(keys[0]) > 0
 
 
+async def test_the_tokens_of_recent_writes_expire_on_their_own(
+    factory: StoreFactory, raw: aioredis.Redis
+) -> None:
+    """An idle session keeps no retry tokens: they expire minutes after its last write, with
+    or without a TTL, and are not part of its data (they never outlive a new session)."""
+    prefix = factory.url().split("key_prefix=")[1]
+    for ttl in (None, 1.0):
+        sid = f"tokens-{ttl}"
+        store = factory(ttl=ttl)
+        for n in range(40):
+            await store.append(sid, [n])
+        key = tokens_key(prefix, sid)
+        assert 240_000 < await raw.pttl(key) <= 300_000
+        tokens = await raw.hkeys(key)
+        assert 16 <= len(tokens) - 2 <= 32  # the last 16-32 writes, plus w and e
+    await asyncio.sleep(1.2)  # the TTL'd session expired, its tokens are still there
+    assert await raw.exists(tokens_key(prefix, "tokens-1.0")) == 1
+    assert await factory(ttl=1.0).append("tokens-1.0", ["new"]) == [1]
+    assert await raw.hlen(tokens_key(prefix, "tokens-1.0")) == 3, "a new session drops them"
+
+
 async def test_no_ttl_persists_every_key(factory: StoreFactory, raw: aioredis.Redis) -> None:
     prefix = factory.url().split("key_prefix=")[1]
     await factory(ttl=60).append(S, ["a"])
     await factory(ttl=60).put_doc(S, "d", 1)
     await factory().append(S, ["b"])  # ttl=None: the session stops expiring, every key of it
-    assert [await raw.pttl(k) for k in session_keys(prefix, S, "main")] == [-1] * 5
+    assert [await raw.pttl(k) for k in session_keys(prefix, S, "main")] == [-1] * 3

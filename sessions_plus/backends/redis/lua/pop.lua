@@ -1,23 +1,23 @@
--- pop: remove and return the latest record of a stream.
--- KEYS: meta, log. ARGV: ttl, sid, stream, token. Returns {seq, record} or nil if empty.
-use_index(2)
-local done = replayed(ARGV[4])
+-- pop: remove and return the latest record of the first declared stream.
+-- Own ARGV: token. Returns {seq, record, created, expiry hint} or {0} if the stream is empty.
+local TOKEN = ARGV[A]
+local done = replayed(TOKEN)
 if done then
-  local sep = string.find(done, '\n', 1, true)
-  return {tonumber(string.sub(done, 1, sep - 1)), string.sub(done, sep + 1)}
+  local sep = string.find(done, ' ', 1, true)
+  return {tonumber(string.sub(done, 1, sep - 1)), string.sub(done, sep + 1), 0, 0}
 end
-if not live() then
-  return nil
+load({})
+local bad = undeclared(false)
+if bad then
+  return bad
 end
-local LOG, STREAM = KEYS[2], ARGV[3]
-local n = count(STREAM)
-if n == 0 then
-  return nil
+if LAST[1] < FIRST[1] then -- empty, or no such stream or session
+  return {0}
 end
-local rec = redis.call('HGET', LOG, n) or ''
-redis.call('HDEL', LOG, n)
-begin_write({})
-set_count(STREAM, n - 1, LOG)
-remember(ARGV[4], n .. '\n' .. rec)
-touch()
-return {n, rec}
+local seq = LAST[1]
+local rec = rcall('RPOP', LOGS[1]) or (seq .. ' 0 \n')
+begin_write()
+set_range(1, FIRST[1], seq - 1)
+remember(TOKEN, seq .. ' ' .. rec)
+local created, hint = finish_write()
+return {seq, rec, created, hint}
