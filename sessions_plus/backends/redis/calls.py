@@ -13,14 +13,18 @@ round trip, even in a process that never saw it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from ...errors import ConflictError
 from .clients import Clients, Conn
+from .driver import redis_errors
 from .framing import as_str
 from .keys import Keys
-from .scripts import Script, scripts
+from .scripts import Library, library
+
+logger = logging.getLogger("sessions_plus")
 
 _ATTEMPTS = 8
 _KNOWN_SESSIONS = 10_000
@@ -39,7 +43,9 @@ class Calls:
         self.clients = clients
         self.keys = keys
         self.ttl_ms = ttl_ms
-        self.scripts: dict[str, Script] = scripts()
+        self.library: Library = library()
+        self.functions: bool | None = None
+        """Whether calls use the function library (None: not tried yet); see scripts.py."""
         self._known: dict[str, tuple[str, ...]] = {}
 
     # ------------------------------------------------------------------ known streams
@@ -72,6 +78,51 @@ class Calls:
 
     # ------------------------------------------------------------------ calls
 
+    async def run(self, conn: Conn, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """Run operation ``name``: ``FCALL`` of the function library on standalone Redis
+        (loaded on first use), else its EVAL script (see :mod:`.scripts`)."""
+        operation = self.library[name]
+        if not conn.cluster and self.functions is not False:
+            for _ in range(2):
+                try:
+                    reply = await self.clients.command(
+                        conn, "FCALL", operation.function, len(keys), *keys, *args
+                    )
+                    self.functions = True
+                    return reply
+                except redis_errors.NoPermissionError as exc:
+                    self._without_functions(exc)
+                    break
+                except redis_errors.ResponseError as exc:
+                    if _unknown_command(exc):
+                        self._without_functions(exc)
+                        break
+                    if "Function not found" not in str(exc):
+                        raise
+                    if not await self._load_library(conn):
+                        break
+        return await self.clients.run(conn, operation.script, keys, args)
+
+    async def _load_library(self, conn: Conn) -> bool:
+        """``FUNCTION LOAD REPLACE`` the library; False if this server or user cannot."""
+        try:
+            await self.clients.command(conn, "FUNCTION", "LOAD", "REPLACE", self.library.code)
+        except redis_errors.NoPermissionError as exc:
+            self._without_functions(exc)
+            return False
+        except redis_errors.ResponseError as exc:
+            if not _unknown_command(exc):
+                raise
+            self._without_functions(exc)
+            return False
+        self.functions = True
+        return True
+
+    def _without_functions(self, why: BaseException) -> None:
+        if self.functions is not False:
+            logger.info("Redis functions cannot be used (%s); running EVAL scripts instead", why)
+        self.functions = False
+
     def frame(
         self, conn: Conn, session_id: str, declared: Sequence[str], own: Sequence[Any]
     ) -> tuple[list[str], list[Any]]:
@@ -98,10 +149,9 @@ class Calls:
             declared = self.declared(session_id, stream)
         else:
             declared = () if stream is None else (stream,)
-        script = self.scripts[name]
         for _ in range(_ATTEMPTS):
             keys, args = self.frame(conn, session_id, declared, own)
-            reply = await self.clients.run(conn, script, keys, args)
+            reply = await self.run(conn, name, keys, args)
             code = reply[0] if isinstance(reply, list) and reply else None
             if code in (UNDECLARED, LEGACY):
                 names = [as_str(n) for n in reply[1:]]
@@ -123,7 +173,7 @@ class Calls:
         for _ in range(_ATTEMPTS):
             keys = [*self.keys.session(session_id, declared), *self.keys.legacy(session_id)]
             args = [self.ttl_ms, session_id, len(declared), *declared]
-            reply = await self.clients.run(conn, self.scripts["migrate"], keys, args)
+            reply = await self.run(conn, "migrate", keys, args)
             if reply[0] == UNDECLARED:
                 declared = tuple(as_str(n) for n in reply[1:])
                 continue
@@ -152,3 +202,8 @@ class Calls:
         elif hint < 0:
             sends.append(self.clients.command(conn, "ZREM", self.keys.expiry, session_id))
         await asyncio.gather(*sends)
+
+
+def _unknown_command(exc: BaseException) -> bool:
+    """A server without Redis functions (before 7.0, or a compatible server lacking them)."""
+    return "unknown command" in str(exc).lower()

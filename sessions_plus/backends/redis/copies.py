@@ -102,7 +102,7 @@ class Copies:
                     for r in stream.records
                 ]
             keys, args = self.calls.frame(conn, session_id, declared, own)
-            reply = await self.clients.run(conn, self.calls.scripts["restore"], keys, args)
+            reply = await self.calls.run(conn, "restore", keys, args)
             if reply[0] in (UNDECLARED, LEGACY):
                 names = [as_str(n) for n in reply[1:]]
                 if reply[0] == LEGACY:
@@ -139,7 +139,7 @@ class Copies:
             keys, args = self.calls.frame(conn, target, declared, own)
             keys += [self.keys.meta(source), self.keys.docs(source)]
             keys += [self.keys.log(source, name) for name in source_streams]
-            reply = await self.clients.run(conn, self.calls.scripts["fork"], keys, args)
+            reply = await self.calls.run(conn, "fork", keys, args)
             code = reply[0]
             names = tuple(as_str(n) for n in reply[1:])
             if code in (UNDECLARED, LEGACY):

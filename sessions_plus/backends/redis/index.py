@@ -83,7 +83,7 @@ class Index:
     async def _infos(self, conn: Conn, names: list[str]) -> list[SessionInfo | None]:
         if not conn.cluster:
             metas = [self.keys.meta(name) for name in names]
-            reply = await self.clients.run(conn, self.calls.scripts["page"], metas, [])
+            reply = await self.calls.run(conn, "page", metas, [])
             now = int(reply[0])
             return [
                 None if got == 0 else info_of(name, now, int(got[0]), got[1])
@@ -104,7 +104,7 @@ class Index:
         A session a writer re-created meanwhile keeps (or gets back) its entry."""
         if not conn.cluster:
             keys = [self.keys.index, self.keys.expiry, *(self.keys.meta(n) for n in names)]
-            return int(await self.clients.run(conn, self.calls.scripts["purge"], keys, names))
+            return int(await self.calls.run(conn, "purge", keys, names))
         dropped = await asyncio.gather(*(self._drop_one(conn, name) for name in names))
         return sum(dropped)
 

@@ -1,10 +1,14 @@
-"""The script loader: one EVALSHA per operation, the script cache flushed or lost on restart."""
+"""The Lua operations: one FCALL (or native read) per operation on standalone Redis, EVALSHA on a
+cluster and without functions; the function library or script cache flushed or lost."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
+
+from integrations.redis.acl import acl_rules
 from integrations.redis.servers import RedisCluster, RedisServer
 from sessions_plus import (
     RedisStore,
@@ -13,7 +17,7 @@ from tests.fixtures.stores.redis import unique_prefix
 
 from .helpers import Monitor, S, stats
 
-ONE_SCRIPT = ["EVALSHA"]
+ONE_SCRIPT = ["FCALL"]
 
 
 async def test_every_operation_is_one_round_trip(redis_server: RedisServer) -> None:
@@ -46,8 +50,8 @@ async def test_every_operation_is_one_round_trip(redis_server: RedisServer) -> N
         "snapshot": (take_snapshot, ONE_SCRIPT),
         "restore": (lambda: store.restore(snapshot[0], session_id="r", replace=True), ONE_SCRIPT),
         "fork": (lambda: store.fork(S, "f", replace=True), ONE_SCRIPT),
-        "list_sessions": (lambda: store.list_sessions(limit=10), ["ZRANGEBYLEX", "EVALSHA"]),
-        "list by prefix": (lambda: store.list_sessions(prefix="s"), ["ZRANGEBYLEX", "EVALSHA"]),
+        "list_sessions": (lambda: store.list_sessions(limit=10), ["ZRANGEBYLEX", "FCALL"]),
+        "list by prefix": (lambda: store.list_sessions(prefix="s"), ["ZRANGEBYLEX", "FCALL"]),
         "purge_expired": (lambda: store.purge_expired(), ["TIME", "ZRANGEBYSCORE"]),
         "delete if idle": (lambda: store.delete("f", updated_before=1.0), ONE_SCRIPT),
         "clear": (lambda: store.clear(S), ONE_SCRIPT),
@@ -100,7 +104,7 @@ async def test_a_stream_another_process_added_costs_one_more_call_once(
         async with Monitor(redis_server.host, redis_server.port) as monitor:
             await monitor.commands()
             assert await here.append(S, ["b"]) == [2]
-            assert await monitor.commands() == ["EVALSHA", "EVALSHA"]
+            assert await monitor.commands() == ["FCALL", "FCALL"]
             assert await here.append(S, ["c"]) == [3]
             assert await monitor.commands() == ONE_SCRIPT
         client = redis_server.command
@@ -127,7 +131,7 @@ async def test_cluster_operations_are_one_command_after_the_first_write(
 
             await sent()
             await store.append(S, ["a"])  # creates the session: script + ZADD to the index
-            assert sorted(await sent()) == ["EVALSHA", "ZADD"]
+            assert sorted(await sent()) == ["EVALSHA", "ZADD"]  # scripts: see scripts.py
             for op, command in (
                 (lambda: store.append(S, ["b"]), "EVALSHA"),
                 (lambda: store.read(S, limit=1), "LRANGE"),
@@ -140,18 +144,52 @@ async def test_cluster_operations_are_one_command_after_the_first_write(
                 await m.__aexit__()
 
 
-async def test_script_cache_flush_and_restart_are_invisible(own_server: RedisServer) -> None:
+async def test_a_flushed_library_a_flushed_script_cache_and_a_restart_are_invisible(
+    own_server: RedisServer,
+) -> None:
     store = RedisStore.from_url(own_server.url, key_prefix=unique_prefix())
     async with store:
         assert await store.append(S, ["a"]) == [1]
-        own_server.command("SCRIPT", "FLUSH")
+        own_server.command("FUNCTION", "FLUSH")
         own_server.command("CONFIG", "RESETSTAT")
-        assert await store.append(S, ["b"]) == [2]
+        assert await store.append(S, ["b"]) == [2]  # Function not found: loaded again
         calls = stats(own_server.command)
-        assert calls.get("eval") == 1, calls  # NOSCRIPT answered by EVAL, which caches it
+        assert (calls.get("fcall"), calls.get("function|load")) == (2, 1), calls
         assert await store.append(S, ["c"]) == [3]
-        assert stats(own_server.command).get("evalsha") == 2
+        assert stats(own_server.command).get("fcall") == 3
 
-        own_server.restart()  # empty: no data, no scripts, stale pooled connections
+        own_server.restart()  # empty: no data, no library, stale pooled connections
         assert await store.read(S) == []
         assert await store.append(S, ["after restart"]) == [1]
+
+    scripts = RedisStore.from_url(own_server.url, key_prefix=unique_prefix())
+    scripts._calls.functions = False  # as on a cluster, or without FUNCTION
+    async with scripts:
+        assert await scripts.append(S, ["a"]) == [1]
+        own_server.command("SCRIPT", "FLUSH")
+        own_server.command("CONFIG", "RESETSTAT")
+        assert await scripts.append(S, ["b"]) == [2]
+        calls = stats(own_server.command)
+        assert calls.get("eval") == 1, calls  # NOSCRIPT answered by EVAL, which caches it
+        assert await scripts.append(S, ["c"]) == [3]
+        assert stats(own_server.command).get("evalsha") == 2
+
+
+@pytest.mark.parametrize("denied", ["-fcall", "-function|load"])
+async def test_a_user_without_functions_runs_the_scripts(
+    redis_server: RedisServer, denied: str
+) -> None:
+    prefix = unique_prefix()
+    user = f"nofn-{prefix}"
+    rules = [rule for rule in acl_rules(prefix, "pw") if rule != "+" + denied[1:]]
+    redis_server.command("ACL", "SETUSER", user, *rules, denied)
+    redis_server.command("FUNCTION", "FLUSH")  # not loaded by anyone yet
+    url = f"redis://{user}:pw@{redis_server.host}:{redis_server.port}/0"
+    try:
+        async with RedisStore.from_url(url, key_prefix=prefix) as store:
+            assert await store.append(S, ["a", "b"]) == [1, 2]
+            assert store._calls.functions is False
+            assert await store.read_data(S) == ["a", "b"]
+            assert (await store.list_sessions()).sessions[0].session_id == S
+    finally:
+        redis_server.command("ACL", "DELUSER", user)

@@ -59,7 +59,7 @@ async def test_the_tokens_of_recent_writes_expire_on_their_own(
     factory: StoreFactory, raw: aioredis.Redis
 ) -> None:
     """An idle session keeps no retry tokens: they expire minutes after its last write, with
-    or without a TTL, and are not part of its data (they never outlive a new session)."""
+    or without a TTL, and are not part of its data."""
     prefix = factory.url().split("key_prefix=")[1]
     for ttl in (None, 1.0):
         sid = f"tokens-{ttl}"
@@ -72,8 +72,8 @@ async def test_the_tokens_of_recent_writes_expire_on_their_own(
         assert 16 <= len(tokens) - 2 <= 32  # the last 16-32 writes, plus w and e
     await asyncio.sleep(1.2)  # the TTL'd session expired, its tokens are still there
     assert await raw.exists(tokens_key(prefix, "tokens-1.0")) == 1
-    assert await factory(ttl=1.0).append("tokens-1.0", ["new"]) == [1]
-    assert await raw.hlen(tokens_key(prefix, "tokens-1.0")) == 3, "a new session drops them"
+    assert await factory(ttl=1.0).append("tokens-1.0", ["new"]) == [1]  # unique: harmless
+    assert 0 < await raw.pttl(tokens_key(prefix, "tokens-1.0")) <= 300_000
 
 
 async def test_no_ttl_persists_every_key(factory: StoreFactory, raw: aioredis.Redis) -> None:
