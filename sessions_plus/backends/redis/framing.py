@@ -142,6 +142,28 @@ def info_of(session_id: str, now_ms: int, pttl: int, flat: Sequence[Any]) -> Ses
     )
 
 
+def infos_of(names: Sequence[str], page: bytes | str) -> list[SessionInfo | None]:
+    """The infos of a listed page from the page operation's JSON reply (None: gone)."""
+    now_ms, *entries = json.loads(page)
+    out: list[SessionInfo | None] = []
+    for name, entry in zip(names, entries, strict=True):
+        if not entry:
+            out.append(None)
+            continue
+        pttl, created, updated, streams = entry
+        ranges = {stream: StreamRange(int(first), int(last)) for stream, first, last in streams}
+        out.append(
+            SessionInfo(
+                session_id=name,
+                created_at=int(created) / 1000,
+                updated_at=int(updated) / 1000,
+                expires_at=(now_ms + pttl) / 1000 if pttl > 0 else None,
+                ranges=dict(sorted(ranges.items())),
+            )
+        )
+    return out
+
+
 def page_of(infos: list[SessionInfo], limit: int) -> SessionPage:
     """A page from up to ``limit + 1`` infos (one more than asked: another page exists)."""
     if len(infos) > limit:

@@ -15,17 +15,21 @@ the client sends the index commands after the session's script (see :mod:`.calls
 from __future__ import annotations
 
 import asyncio
+import time
 
 from ...backend import SessionQuery
 from ...records import SessionInfo, SessionPage
 from .calls import Calls
 from .clients import Clients, Conn
-from .framing import as_bytes, as_str, info_of, page_of
+from .framing import as_bytes, as_str, info_of, infos_of, page_of
 from .keys import Keys
 
-PURGE_BATCH = 200
+PURGE_BATCH = 100
 """Expiry-set entries one purge step examines (one script on standalone Redis): small enough
 that the server never blocks other clients for long."""
+PURGE_PACE = 2.0
+"""After each step, purge waits this many times as long as the step took: a purge uses about a
+third of its process's event loop and of the server at most, so live sessions stay fast."""
 
 
 def successor(prefix: bytes) -> bytes | None:
@@ -83,12 +87,7 @@ class Index:
     async def _infos(self, conn: Conn, names: list[str]) -> list[SessionInfo | None]:
         if not conn.cluster:
             metas = [self.keys.meta(name) for name in names]
-            reply = await self.calls.run(conn, "page", metas, [])
-            now = int(reply[0])
-            return [
-                None if got == 0 else info_of(name, now, int(got[0]), got[1])
-                for name, got in zip(names, reply[1:], strict=True)
-            ]
+            return infos_of(names, await self.calls.run(conn, "page", metas, []))
         replies = await asyncio.gather(
             *(self.calls.call("info", name, None, ["0"], every_stream=False) for name in names)
         )
@@ -130,6 +129,7 @@ class Index:
         now = int(seconds) * 1000 + int(micros) // 1000
         removed = 0
         while True:
+            started = time.perf_counter()
             ids = await self.clients.command(
                 conn, "ZRANGEBYSCORE", self.keys.expiry, "-inf", now, "LIMIT", 0, PURGE_BATCH
             )
@@ -142,6 +142,7 @@ class Index:
                 removed += await self.drop(conn, names)
             if len(ids) < PURGE_BATCH:
                 return removed
+            await asyncio.sleep((time.perf_counter() - started) * PURGE_PACE)
 
     async def _purge_cluster(self, conn: Conn, names: list[str], now: int) -> int:
         pttls = await asyncio.gather(

@@ -1,6 +1,8 @@
---! uses: 
--- page (standalone): the metadata of the listed sessions whose meta keys are KEYS.
--- Returns {server ms, {pttl, {field, value, ...}} or 0 (gone) for each key}.
+--! uses:
+-- page (standalone): the metadata of the listed sessions whose meta keys are KEYS, as one
+-- JSON text (one reply element, which clients parse far faster than nested arrays):
+-- [server ms, [pttl, created, updated, [[stream, first, last], ...]] or 0 (gone), ...].
+-- A stream of the previous layout (c:<stream> = count) reads as first 1, last count.
 register('page', function()
   local t = rcall('TIME')
   local out = {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)}
@@ -9,8 +11,27 @@ register('page', function()
     if #fields == 0 then
       out[#out + 1] = 0
     else
-      out[#out + 1] = {rcall('PTTL', KEYS[i]), fields}
+      local created, updated, ranges, firsts = '0', '0', {}, {}
+      for j = 1, #fields, 2 do
+        local name, value = fields[j], fields[j + 1]
+        local tag = string.sub(name, 1, 2)
+        if tag == 'l:' then
+          ranges[#ranges + 1] = {string.sub(name, 3), 1, tonumber(value)}
+        elseif tag == 'f:' then
+          firsts[string.sub(name, 3)] = tonumber(value)
+        elseif tag == 'c:' then
+          ranges[#ranges + 1] = {string.sub(name, 3), 1, tonumber(value)}
+        elseif name == 'created' then
+          created = value
+        elseif name == 'updated' then
+          updated = value
+        end
+      end
+      for j = 1, #ranges do
+        ranges[j][2] = firsts[ranges[j][1]] or 1
+      end
+      out[#out + 1] = {rcall('PTTL', KEYS[i]), created, updated, ranges}
     end
   end
-  return out
+  return cjson.encode(out)
 end)
