@@ -162,24 +162,34 @@ class OpCost:
     command_us: float
     cpu_us: float
     latency_ms: float
+    p50_us: float = 0.0
+    """Median server time of the block's main command (INFO latencystats)."""
+    client_cpu_us: float = 0.0
 
     @staticmethod
-    def of(sample: Sample, commands: frozenset[str], latencies: list[float]) -> OpCost:
+    def of(
+        sample: Sample, commands: frozenset[str], latencies: list[float], client_cpu: float
+    ) -> OpCost:
         n = len(latencies)
+        main = max(commands, key=lambda c: sample.usec.get(c, 0))
         return OpCost(
             sample.usec_of(commands) / n,
             sample.cpu * 1e6 / n,
             statistics.median(latencies) * 1000,
+            sample.p50.get(main, 0.0),
+            client_cpu * 1e6 / n,
         )
 
 
-async def _timed(ops: int, call: Callable[[int], Awaitable[Any]]) -> list[float]:
+async def _timed(ops: int, call: Callable[[int], Awaitable[Any]]) -> tuple[list[float], float]:
+    """Latencies of ``ops`` calls one at a time, and the client CPU they took."""
     latencies: list[float] = []
+    cpu = time.process_time()
     for i in range(ops):
         start = time.perf_counter()
         await call(i)
         latencies.append(time.perf_counter() - start)
-    return latencies
+    return latencies, time.process_time() - cpu
 
 
 async def per_operation(
@@ -192,14 +202,14 @@ async def per_operation(
             await handle.append(_turn(n * 100 + k))
     out: dict[str, OpCost] = {}
     with probe.measure() as block:
-        lat = await _timed(ops, lambda i: handles[i % sessions].read())
-    out["read latest 20"] = OpCost.of(block.sample, impl.commands, lat)
+        lat, cpu = await _timed(ops, lambda i: handles[i % sessions].read())
+    out["read latest 20"] = OpCost.of(block.sample, impl.commands, lat, cpu)
     with probe.measure() as block:
-        lat = await _timed(ops, lambda i: handles[i % sessions].append(_turn(i)))
-    out["append 2 items"] = OpCost.of(block.sample, impl.commands, lat)
+        lat, cpu = await _timed(ops, lambda i: handles[i % sessions].append(_turn(i)))
+    out["append 2 items"] = OpCost.of(block.sample, impl.commands, lat, cpu)
     with probe.measure() as block:
-        lat = await _timed(ops, lambda i: handles[i % sessions].append([user_item(i)]))
-    out["append 1 item"] = OpCost.of(block.sample, impl.commands, lat)
+        lat, cpu = await _timed(ops, lambda i: handles[i % sessions].append([user_item(i)]))
+    out["append 1 item"] = OpCost.of(block.sample, impl.commands, lat, cpu)
     for handle in handles:
         close = getattr(getattr(handle, "session", None), "close", None)
         if close is not None:
@@ -213,6 +223,8 @@ class Saturation:
     server_cpu_pct: float
     lost: int
     turns: int
+    client_cpu_us: float = 0.0
+    """Client CPU per turn (this process)."""
 
 
 async def saturation(
@@ -232,15 +244,19 @@ async def saturation(
             await handle.append(_turn(done[index]))
             done[index] += 1
 
+    cpu = time.process_time()
     with probe.measure() as block:
         await asyncio.gather(*(run(i) for i in range(conversations)))
+    cpu = time.process_time() - cpu
     sample = block.sample
     lost = 0
     for index in range(conversations):
         stored = await impl.count(f"{tag}-{index}")
         lost += 2 + 2 * done[index] - stored
     turns = sum(done)
-    return Saturation(turns / sample.wall, 100 * sample.cpu / sample.wall, lost, turns)
+    return Saturation(
+        turns / sample.wall, 100 * sample.cpu / sample.wall, lost, turns, cpu * 1e6 / turns
+    )
 
 
 # ---------------------------------------------------------------------------- the run
@@ -301,8 +317,11 @@ async def run(rounds: int, ops: int, seconds: float, ttl: int | None) -> dict[st
 
 def render(results: dict[str, Any]) -> str:
     lines = ["## Per operation (one at a time; medians over rounds, +- spread)", ""]
-    lines.append("| implementation | operation | command us/op | server CPU us/op | p50 ms |")
-    lines.append("|---|---|--:|--:|--:|")
+    lines.append(
+        "| implementation | operation | command us/op | main command p50 us "
+        "| server CPU us/op | client CPU us/op | latency p50 ms |"
+    )
+    lines.append("|---|---|--:|--:|--:|--:|--:|")
     per_op: dict[str, dict[str, list[OpCost]]] = results["per_op"]
     med: dict[tuple[str, str], OpCost] = {}
     for name, ops in per_op.items():
@@ -310,9 +329,12 @@ def render(results: dict[str, Any]) -> str:
             cmd, cmd_s = _median_spread([c.command_us for c in costs])
             cpu, cpu_s = _median_spread([c.cpu_us for c in costs])
             lat, lat_s = _median_spread([c.latency_ms for c in costs])
-            med[(name, op)] = OpCost(cmd, cpu, lat)
+            p50, p50_s = _median_spread([c.p50_us for c in costs])
+            ccpu, ccpu_s = _median_spread([c.client_cpu_us for c in costs])
+            med[(name, op)] = OpCost(cmd, cpu, lat, p50, ccpu)
             lines.append(
-                f"| {name} | {op} | {cmd:.1f} +-{cmd_s:.1f} | {cpu:.1f} +-{cpu_s:.1f} "
+                f"| {name} | {op} | {cmd:.1f} +-{cmd_s:.1f} | {p50:.1f} +-{p50_s:.1f} "
+                f"| {cpu:.1f} +-{cpu_s:.1f} | {ccpu:.0f} +-{ccpu_s:.0f} "
                 f"| {lat:.3f} +-{lat_s:.3f} |"
             )
     lines.append("")
@@ -324,9 +346,15 @@ def render(results: dict[str, Any]) -> str:
     store = "sessions_plus.RedisStore"
     if (sdk, "read latest 20") in med:
         ratio = turn_cpu(ours) / turn_cpu(sdk)
+        per_round = [
+            (o["read latest 20"].cpu_us + o["append 2 items"].cpu_us)
+            / (k["read latest 20"].cpu_us + k["append 2 items"].cpu_us)
+            for o, k in zip(_rounds(per_op[ours]), _rounds(per_op[sdk]), strict=True)
+        ]
         lines.append(
             f"- server CPU per turn: ours {turn_cpu(ours):.1f} us, SDK {turn_cpu(sdk):.1f} us, "
-            f"floor {turn_cpu(floor):.1f} us: **{ratio:.2f}x the SDK** (target <= 0.7)"
+            f"floor {turn_cpu(floor):.1f} us: **{ratio:.2f}x the SDK** (per round: "
+            f"{', '.join(f'{r:.2f}' for r in per_round)}; target <= 0.7)"
         )
     read = med[(ours, "read latest 20")].command_us / med[(floor, "read latest 20")].command_us
     lines.append(
@@ -342,8 +370,10 @@ def render(results: dict[str, Any]) -> str:
     )
     for title, key in (("one redis-server", "saturation"), ("3-master cluster", "cluster")):
         lines += ["", f"## Saturation: 64 conversations, {title}", ""]
-        lines.append("| implementation | turns/s | server CPU % | lost | turns |")
-        lines.append("|---|--:|--:|--:|--:|")
+        lines.append(
+            "| implementation | turns/s | server CPU % | client CPU us/turn | lost | turns |"
+        )
+        lines.append("|---|--:|--:|--:|--:|--:|")
         tps: dict[str, float] = {}
         for name, runs in results[key].items():
             t, t_s = _median_spread([s.turns_per_s for s in runs])
@@ -351,11 +381,18 @@ def render(results: dict[str, Any]) -> str:
             tps[name] = t
             lost = sum(s.lost for s in runs)
             turns = sum(s.turns for s in runs)
-            lines.append(f"| {name} | {t:,.0f} +-{t_s:,.0f} | {c:.0f} +-{c_s:.0f} | {lost} "
-                         f"| {turns:,} |")  # fmt: skip
+            client = statistics.median(s.client_cpu_us for s in runs)
+            lines.append(f"| {name} | {t:,.0f} +-{t_s:,.0f} | {c:.0f} +-{c_s:.0f} "
+                         f"| {client:,.0f} | {lost} | {turns:,} |")  # fmt: skip
         if sdk in tps:
             lines.append(f"\nturns/s: **{tps[ours] / tps[sdk]:.2f}x the SDK** (target >= 2)")
     return "\n".join(lines)
+
+
+def _rounds(ops: dict[str, list[OpCost]]) -> list[dict[str, OpCost]]:
+    """Per-round costs of one implementation: ``[{operation: cost}, ...]``."""
+    count = min(len(costs) for costs in ops.values())
+    return [{op: costs[r] for op, costs in ops.items()} for r in range(count)]
 
 
 def _jsonable(value: Any) -> Any:

@@ -161,3 +161,17 @@ async def test_a_cluster_session_of_the_previous_layout(redis_cluster: RedisClus
             assert [i.session_id for i in (await store.list_sessions()).sessions] == ["a"]
     finally:
         await client.aclose()
+
+
+async def test_a_migrated_session_keeps_one_deadline_for_every_key(
+    redis_server: RedisServer, client: Any
+) -> None:
+    prefix = unique_prefix()
+    old = LegacyWriter(client, prefix)
+    await old.append("t", ["x"], ttl_ms=30_000)
+    await old.put_doc("t", "d", 1, ttl_ms=30_000)
+    async with RedisStore.from_url(redis_server.url, key_prefix=prefix, ttl=60) as store:
+        await store.append("t", ["y"])  # migrates, then slides every key to 60 s
+        base = f"{prefix}:{{t}}:"
+        pttls = [await client.pttl(base + k) for k in ("meta", "docs", "log:main")]
+        assert all(59_000 < ms <= 60_000 for ms in pttls), pttls

@@ -54,12 +54,15 @@ register('fork', function()
     end
     rcall('DEL', unpack(keys))
   end
-  LIVE, N, X = false, 0, nil
+  LIVE, N, X, HAS_DOCS = false, 0, nil, false
   for i = 1, NS do
     LAST[i], FIRST[i] = 0, 1
   end
   begin_write()
   local docs = rcall('HGETALL', SDOCS)
+  if #docs > 0 then
+    has_docs()
+  end
   local d = 1
   while d <= #docs do
     local e = math.min(#docs, d + 3999)

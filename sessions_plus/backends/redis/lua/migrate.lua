@@ -33,6 +33,9 @@ register('migrate', function()
     delf('c:' .. s)
   end
   setf('n', N)
+  if rcall('EXISTS', DOCS) == 1 then
+    setf('d', 1)
+  end
   local score = 0
   if pttl > 0 then
     score = now() + pttl

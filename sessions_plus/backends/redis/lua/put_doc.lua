@@ -17,6 +17,7 @@ register('put_doc', function()
     end
   end
   begin_write()
+  has_docs()
   rcall('HSET', DOCS, name, ARGV[A + 1])
   local created, hint = finish_write()
   return {1, created, hint}

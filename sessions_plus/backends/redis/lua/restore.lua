@@ -23,7 +23,7 @@ register('restore', function()
     end
     rcall('DEL', unpack(keys))
   end
-  LIVE, N, X = false, 0, nil
+  LIVE, N, X, HAS_DOCS = false, 0, nil, false
   for i = 1, NS do
     LAST[i], FIRST[i] = 0, 1
   end
@@ -33,6 +33,9 @@ register('restore', function()
   end
   local p = A + 3
   local docs = tonumber(ARGV[A + 2])
+  if docs > 0 then
+    has_docs()
+  end
   local j = 0
   while j < docs do
     local e = math.min(docs, j + 2000)

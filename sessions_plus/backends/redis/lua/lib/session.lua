@@ -19,6 +19,7 @@ local META, DOCS, TOK, TTL, SID, NS, IDX, EXP, A
 -- name, log key, last and first seq. The tables are reused from call to call.
 local STREAMS, LOGS, LAST, FIRST, EXTRA = {}, {}, {}, {}, {}
 local NOW, LIVE, LEGACY, CREATED_AT, N, X
+local HAS_DOCS -- meta field d: the session ever had a document (its docs key may exist)
 local SET, DEL = {}, {} -- meta fields to set and delete (lib/write.lua), reused
 local NSET, NDEL, CREATED, EXPIRY_HINT, W, TOK_EXPIRES -- see lib/write.lua, lib/replay.lua
 local REPLAY_DEPTH = 16
@@ -35,7 +36,7 @@ local function begin()
   end
   IDX, EXP = KEYS[4 + NS], KEYS[5 + NS] -- nil on a cluster
   A = 4 + NS -- ARGV index of the script's first own argument
-  NOW, LIVE, LEGACY, CREATED_AT, N, X = nil, false, false, nil, 0, nil
+  NOW, LIVE, LEGACY, CREATED_AT, N, X, HAS_DOCS = nil, false, false, nil, 0, nil, false
   NSET, NDEL, CREATED, EXPIRY_HINT, W, TOK_EXPIRES = 0, 0, 0, 0, 0, 0
 end
 
@@ -47,15 +48,15 @@ local function now()
   return NOW
 end
 
--- One HMGET: whether the session exists, its layout, n, x, w, e (lib/replay.lua), and
+-- One HMGET: whether the session exists, its layout, n, x, w, e (lib/replay.lua), d, and
 -- last/first of every declared stream, plus the operation's own fields (in EXTRA, in order).
 local function load(extra)
   local got
   if NS == 1 and #extra == 0 then -- the common case, without building a field list
     local s = STREAMS[1]
-    got = rcall('HMGET', META, 'created', 'n', 'x', 'w', 'e', 'l:' .. s, 'f:' .. s)
+    got = rcall('HMGET', META, 'created', 'n', 'x', 'w', 'e', 'd', 'l:' .. s, 'f:' .. s)
   else
-    local fields = {'created', 'n', 'x', 'w', 'e'}
+    local fields = {'created', 'n', 'x', 'w', 'e', 'd'}
     for i = 1, NS do
       fields[#fields + 1] = 'l:' .. STREAMS[i]
       fields[#fields + 1] = 'f:' .. STREAMS[i]
@@ -72,12 +73,13 @@ local function load(extra)
   X = tonumber(got[3] or '')
   W = tonumber(got[4] or '0')
   TOK_EXPIRES = tonumber(got[5] or '0')
+  HAS_DOCS = got[6] ~= false
   for i = 1, NS do
-    LAST[i] = tonumber(got[4 + 2 * i] or '0')
-    FIRST[i] = tonumber(got[5 + 2 * i] or '1')
+    LAST[i] = tonumber(got[5 + 2 * i] or '0')
+    FIRST[i] = tonumber(got[6 + 2 * i] or '1')
   end
   for i = 1, #extra do
-    EXTRA[i] = got[5 + 2 * NS + i]
+    EXTRA[i] = got[6 + 2 * NS + i]
   end
 end
 

@@ -43,6 +43,14 @@ local function set_range(i, first, last)
 end
 
 
+-- The session has (or may have) documents from now on: their key shares the TTL.
+local function has_docs()
+  if not HAS_DOCS then
+    HAS_DOCS = true
+    setf('d', 1)
+  end
+end
+
 -- Start a write: create the session if it is absent (dropping stale leftovers of its keys)
 -- and stamp updated.
 local function begin_write()
@@ -75,13 +83,17 @@ local function flush()
 end
 
 -- Write the collected meta fields, then slide (or remove) the TTL of every key of the
--- session (meta exists by then) and keep the expiry index close.
+-- session (meta exists by then; the docs key only once the session had a document: meta
+-- field d) and keep the expiry index close.
 local function touch()
   if TTL == 0 and X == nil then -- no TTL, and none to remove: the common case
     flush()
     return
   end
-  local keys = {META, DOCS}
+  local keys = {META}
+  if HAS_DOCS or LEGACY then
+    keys[2] = DOCS
+  end
   for i = 1, NS do
     keys[#keys + 1] = LOGS[i]
   end
