@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...errors import ConflictError
-from .clients import Clients, Conn
+from .clients import UNAVAILABLE, Clients, Conn, unavailable
 from .driver import redis_errors
 from .framing import as_str
 from .keys import Keys
@@ -47,6 +47,9 @@ class Calls:
         self.functions: bool | None = None
         """Whether calls use the function library (None: not tried yet); see scripts.py."""
         self._known: dict[str, tuple[str, ...]] = {}
+        self._frames: dict[tuple[str, tuple[str, ...], bool], tuple[list[Any], list[Any]]] = {}
+        """KEYS and the first ARGV of recent (session, declared streams, cluster) calls, encoded
+        once (redis-py sends bytes as they are)."""
 
     # ------------------------------------------------------------------ known streams
 
@@ -85,11 +88,13 @@ class Calls:
         if not conn.cluster and self.functions is not False:
             for _ in range(2):
                 try:
-                    reply = await self.clients.command(
-                        conn, "FCALL", operation.function, len(keys), *keys, *args
+                    reply = await conn.client.execute_command(
+                        "FCALL", operation.function, len(keys), *keys, *args
                     )
                     self.functions = True
                     return reply
+                except UNAVAILABLE as exc:
+                    raise unavailable(exc) from exc
                 except redis_errors.NoPermissionError as exc:
                     self._without_functions(exc)
                     break
@@ -125,12 +130,20 @@ class Calls:
 
     def frame(
         self, conn: Conn, session_id: str, declared: Sequence[str], own: Sequence[Any]
-    ) -> tuple[list[str], list[Any]]:
-        """KEYS and ARGV of a per-session script (see lua/common.lua)."""
-        keys = self.keys.session(session_id, tuple(declared))
-        if not conn.cluster:
-            keys += (self.keys.index, self.keys.expiry)
-        return keys, [self.ttl_ms, session_id, len(declared), *declared, *own]
+    ) -> tuple[list[Any], list[Any]]:
+        """KEYS and ARGV of a per-session operation (see lua/lib/session.lua)."""
+        cache_key = (session_id, tuple(declared), conn.cluster)
+        found = self._frames.get(cache_key)
+        if found is None:
+            keys = self.keys.session(session_id, cache_key[1])
+            if not conn.cluster:
+                keys += (self.keys.index, self.keys.expiry)
+            head = [self.ttl_ms, session_id, str(len(declared)), *declared]
+            found = ([k.encode() for k in keys], [a.encode() for a in head])
+            if len(self._frames) >= _KNOWN_SESSIONS:
+                self._frames.clear()
+            self._frames[cache_key] = found
+        return found[0], [*found[1], *own]
 
     async def call(
         self,

@@ -137,7 +137,7 @@ class Copies:
             own = ["1" if fork.replace else "0", "1" if every else "0", len(source_streams),
                    *source_streams, *bounds]  # fmt: skip
             keys, args = self.calls.frame(conn, target, declared, own)
-            keys += [self.keys.meta(source), self.keys.docs(source)]
+            keys = [*keys, self.keys.meta(source), self.keys.docs(source)]  # (a copy: cached)
             keys += [self.keys.log(source, name) for name in source_streams]
             reply = await self.calls.run(conn, "fork", keys, args)
             code = reply[0]

@@ -4,6 +4,7 @@ cluster and without functions; the function library or script cache flushed or l
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -193,3 +194,27 @@ async def test_a_user_without_functions_runs_the_scripts(
             assert (await store.list_sessions()).sessions[0].session_id == S
     finally:
         redis_server.command("ACL", "DELUSER", user)
+
+
+async def test_the_strict_keys_check_fails_a_call_on_an_undeclared_key(
+    redis_server: RedisServer,
+) -> None:
+    """The check the cluster and ACL suites run under (redis_strict_keys.lua) really bites."""
+    import redis.asyncio as aioredis
+    from redis.exceptions import ResponseError
+
+    from sessions_plus.backends.redis.scripts import load_library
+
+    strict = Path(__file__).parents[2] / "fixtures" / "stores" / "redis_strict_keys.lua"
+    probe = b"register('probe', function()\n  return rcall('HGET', ARGV[1], 'f') or 'nil'\nend)\n"
+    library = load_library(strict.read_bytes() + b"\n" + probe)
+    name = library["info"].function.replace("_info", "_probe")
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        await client.execute_command("FUNCTION", "LOAD", "REPLACE", library.code)
+        assert await client.fcall(name, 1, "declared", "declared") == b"nil"
+        with pytest.raises(ResponseError, match="undeclared key not-declared"):
+            await client.fcall(name, 1, "declared", "not-declared")
+    finally:
+        await client.execute_command("FUNCTION", "DELETE", library.name)
+        await client.aclose()
