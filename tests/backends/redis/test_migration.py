@@ -101,8 +101,9 @@ async def test_every_read_reads_the_previous_layout_and_changes_nothing(
         assert await ro.last_seq("a") == 3
         b = await ro.info("b")
         assert b is not None and b.expires_at is not None
-        listed = [i.session_id for i in (await ro.list_sessions()).sessions]
-        assert listed == ["a", "b", "c", "docs-only"]
+        page = (await ro.list_sessions()).sessions
+        assert [i.session_id for i in page] == ["a", "b", "c", "docs-only"]
+        assert [i.expires_at is not None for i in page] == [False, True, True, False]
         snapshot = await ro.snapshot("a")
         assert snapshot is not None
         assert [r.data for r in snapshot.streams["main"].records] == ["u1", "a1", "u2"]

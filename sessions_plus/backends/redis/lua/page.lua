@@ -11,7 +11,7 @@ register('page', function()
     if #fields == 0 then
       out[#out + 1] = 0
     else
-      local created, updated, ranges, firsts = '0', '0', {}, {}
+      local created, updated, ranges, firsts, expiring, current = '0', '0', {}, {}, false, false
       for j = 1, #fields, 2 do
         local name, value = fields[j], fields[j + 1]
         local tag = string.sub(name, 1, 2)
@@ -25,12 +25,22 @@ register('page', function()
           created = value
         elseif name == 'updated' then
           updated = value
+        elseif name == 'x' then
+          expiring = true
+        elseif name == 'n' then
+          current = true
         end
       end
       for j = 1, #ranges do
         ranges[j][2] = firsts[ranges[j][1]] or 1
       end
-      out[#out + 1] = {rcall('PTTL', KEYS[i]), created, updated, ranges}
+      -- Only a session with a TTL (meta field x; or of the previous layout, without n) has a
+      -- PTTL worth asking for.
+      local pttl = -1
+      if expiring or not current then
+        pttl = rcall('PTTL', KEYS[i])
+      end
+      out[#out + 1] = {pttl, created, updated, ranges}
     end
   end
   return cjson.encode(out)
