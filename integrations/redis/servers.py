@@ -144,6 +144,11 @@ class _Process:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The redis-server process id while it runs (for CPU accounting in benchmarks)."""
+        return self.process.pid if self.running and self.process is not None else None
+
 
 class RedisServer:
     """A standalone redis-server on a free loopback port (``.host``, ``.port``, ``.url``).
@@ -176,6 +181,11 @@ class RedisServer:
     def command(self, *args: str) -> bytes:
         """One raw command (for tests and checks)."""
         return command(self.port, *args)
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs."""
+        return self._proc.pid
 
     def close(self) -> None:
         self.stop()
@@ -229,6 +239,11 @@ class RedisCluster:
     @property
     def port(self) -> int:
         return self.ports[0]
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the running nodes."""
+        return [pid for pid in (proc.pid for proc in self._procs) if pid is not None]
 
     @property
     def url(self) -> str:

@@ -1,22 +1,28 @@
--- delete: remove every key of the session and its index entries.
--- KEYS: meta. ARGV: ttl, sid. Returns 1 if a live session was there.
-use_index(1)
-local existed = 0
-if live() then
-  existed = 1
-  local keys = {META, DOCS, REQ, RES}
-  local fields = redis.call('HKEYS', META)
-  for i = 1, #fields do
-    if string.sub(fields[i], 1, 2) == 'c:' then
-      keys[#keys + 1] = log_key(string.sub(fields[i], 3))
-    end
+--! uses: session
+-- delete: remove every key of the session (and, standalone, its index entries).
+-- Own ARGV: updated_before in ms ("" = always). Returns {1} if a live session was removed,
+-- {2} if it was kept (written to since updated_before), {0} if there was none.
+register('delete', function()
+  begin()
+  load({'updated'})
+  local bad = undeclared(false)
+  if bad then
+    return bad
   end
-  redis.call('DEL', unpack(keys))
-else
-  redis.call('DEL', DOCS, REQ, RES)
-end
-if IDX then
-  redis.call('ZREM', IDX, SID)
-  redis.call('ZREM', EXP, SID)
-end
-return existed
+  if LIVE and ARGV[A] ~= '' and tonumber(EXTRA[1]) >= tonumber(ARGV[A]) then
+    return {2}
+  end
+  local keys = {META, DOCS, TOK}
+  for i = 1, NS do
+    keys[#keys + 1] = LOGS[i]
+  end
+  rcall('DEL', unpack(keys))
+  if IDX then
+    rcall('ZREM', IDX, SID)
+    rcall('ZREM', EXP, SID)
+  end
+  if LIVE then
+    return {1}
+  end
+  return {0}
+end)

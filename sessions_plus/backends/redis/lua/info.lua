@@ -1,13 +1,18 @@
--- info: KEYS: meta. ARGV: ttl, sid, refresh.
--- Returns {server ms, pttl of the session, meta field, value, ...} or nil if not live.
-use_index(1)
-if not live() then
-  return nil
-end
-if ARGV[3] == '1' then
-  touch()
-end
-local out = redis.call('HGETALL', META)
-table.insert(out, 1, redis.call('PTTL', META))
-table.insert(out, 1, now())
-return out
+--! uses: session, write
+-- info: Own ARGV: refresh (0/1). Returns {1, server ms, pttl, {meta field, value, ...}} or
+-- {0} if the session is not live.
+register('info', function()
+  begin()
+  load({})
+  if not LIVE then
+    return {0}
+  end
+  if ARGV[A] == '1' then
+    local bad = undeclared(true)
+    if bad then
+      return bad
+    end
+    touch()
+  end
+  return {1, now(), rcall('PTTL', META), rcall('HGETALL', META)}
+end)

@@ -1,23 +1,35 @@
--- pop: remove and return the latest record of a stream.
--- KEYS: meta, log. ARGV: ttl, sid, stream, token. Returns {seq, record} or nil if empty.
-use_index(2)
-local done = replayed(ARGV[4])
-if done then
-  local sep = string.find(done, '\n', 1, true)
-  return {tonumber(string.sub(done, 1, sep - 1)), string.sub(done, sep + 1)}
+--! uses: session, write, replay
+-- pop: remove and return the latest record of the first declared stream.
+-- Own ARGV: token. Returns {seq, record, created, expiry hint} or {0} if the stream is empty.
+local function pop_again(done) -- the reply of the first run, from its stored result
+  local sep = string.find(done, ' ', 1, true)
+  return {tonumber(string.sub(done, 1, sep - 1)), string.sub(done, sep + 1), 0, 0}
 end
-if not live() then
-  return nil
-end
-local LOG, STREAM = KEYS[2], ARGV[3]
-local n = count(STREAM)
-if n == 0 then
-  return nil
-end
-local rec = redis.call('HGET', LOG, n) or ''
-redis.call('HDEL', LOG, n)
-begin_write({})
-set_count(STREAM, n - 1, LOG)
-remember(ARGV[4], n .. '\n' .. rec)
-touch()
-return {n, rec}
+
+register('pop', function()
+  begin()
+  local TOKEN = ARGV[A]
+  load({})
+  local bad = undeclared(false)
+  if bad then
+    return bad
+  end
+  if LAST[1] < FIRST[1] then -- empty, or no such stream or session
+    local done = replayed(TOKEN) -- a retry of the pop that emptied it
+    if done then
+      return pop_again(done)
+    end
+    return {0}
+  end
+  local seq = LAST[1]
+  local rec = rcall('RPOP', LOGS[1]) or (seq .. ' 0 \n')
+  local done = claim(TOKEN, seq .. ' ' .. rec)
+  if done then
+    rcall('RPUSH', LOGS[1], rec) -- a retry: put it back (atomic, so never seen)
+    return pop_again(done)
+  end
+  begin_write()
+  set_range(1, FIRST[1], seq - 1)
+  local created, hint = finish_write()
+  return {seq, rec, created, hint}
+end)

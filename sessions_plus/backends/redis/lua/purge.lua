@@ -1,21 +1,23 @@
--- purge_expired (standalone): drop index entries of sessions whose keys expired.
--- KEYS: index, expiry. ARGV: "0", "", key prefix, batch size.
--- Returns {removed, examined}; the caller repeats while examined == batch size.
-local INDEX, EXPIRY, PREFIX = KEYS[1], KEYS[2], ARGV[3]
-local ids = redis.call('ZRANGEBYSCORE', EXPIRY, '-inf', now(), 'LIMIT', 0, tonumber(ARGV[4]))
-local removed = 0
-for i = 1, #ids do
-  local id = ids[i]
-  local meta = PREFIX .. ':{' .. esc(id) .. '}:meta'
-  local pttl = redis.call('PTTL', meta)
-  if pttl == -2 then
-    redis.call('ZREM', INDEX, id)
-    redis.call('ZREM', EXPIRY, id)
-    removed = removed + 1
-  elseif pttl == -1 then
-    redis.call('ZREM', EXPIRY, id)
-  else
-    redis.call('ZADD', EXPIRY, now() + pttl, id)
+--! uses: 
+-- purge (standalone): one batch of expiry-set candidates. KEYS: index, expiry, then the meta
+-- key of each candidate; ARGV: the candidates' session ids. A session whose keys are gone
+-- loses its index entries (counted); a live one is re-scored to its real expiry.
+-- Returns the number of index entries removed.
+register('purge', function()
+  local INDEX, EXPIRY = KEYS[1], KEYS[2]
+  local t = rcall('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local removed = 0
+  for i = 1, #ARGV do
+    local pttl = rcall('PTTL', KEYS[2 + i])
+    if pttl == -2 then
+      removed = removed + rcall('ZREM', INDEX, ARGV[i])
+      rcall('ZREM', EXPIRY, ARGV[i])
+    elseif pttl == -1 then
+      rcall('ZREM', EXPIRY, ARGV[i])
+    else
+      rcall('ZADD', EXPIRY, now + pttl, ARGV[i])
+    end
   end
-end
-return {removed, #ids}
+  return removed
+end)

@@ -1,39 +1,43 @@
--- read: records with after < seq < before; with a limit the latest or the earliest of them.
--- KEYS: meta, log. ARGV: ttl, sid, stream, refresh (0/1), after, before ("" = none),
---       limit ("" = none), keep ("latest"/"earliest").
--- Returns {first seq, lengths, records}: the records of consecutive seqs concatenated into one
--- string, and their byte lengths separated by spaces (-1: missing). Three reply elements
--- instead of one per record: far cheaper to build here and to parse in the client.
-use_index(2)
-local n = count(ARGV[3]) -- 0 when the session does not exist
-local lo = tonumber(ARGV[5]) + 1
-local hi = n
-if ARGV[6] ~= '' then
-  hi = math.min(n, tonumber(ARGV[6]) - 1)
-end
-if ARGV[7] ~= '' then
-  local limit = tonumber(ARGV[7])
-  if ARGV[8] == 'latest' then
-    lo = math.max(lo, hi - limit + 1)
-  else
-    hi = math.min(hi, lo + limit - 1)
+--! uses: session, write, legacy
+-- read: the records of the first declared stream with after < seq < before; with a limit the
+-- latest or the earliest of them. Reads both layouts; never writes (except a TTL refresh).
+-- Own ARGV: refresh (0/1), after, before ("" = none), limit ("" = none), keep.
+-- Returns {seq of the first record returned, record...}.
+register('read', function()
+  begin()
+  load({})
+  if ARGV[A] == '1' and LIVE then
+    local bad = undeclared(true)
+    if bad then
+      return bad
+    end
+    touch()
   end
-end
-if ARGV[4] == '1' and (n > 0 or live()) then
-  touch()
-end
-if lo > hi then
-  return {lo, '', ''}
-end
-local vals = get_range(KEYS[2], lo, hi)
-local lens = {}
-for i = 1, #vals do
-  local v = vals[i]
-  if v then
-    lens[i] = #v
-  else
-    lens[i] = -1
-    vals[i] = ''
+  local first, last = FIRST[1], LAST[1]
+  if LEGACY then
+    first, last = 1, tonumber(rcall('HGET', META, 'c:' .. STREAMS[1]) or '0')
   end
-end
-return {lo, table.concat(lens, ' '), table.concat(vals)}
+  local lo, hi = math.max(first, tonumber(ARGV[A + 1]) + 1), last
+  if ARGV[A + 2] ~= '' then
+    hi = math.min(hi, tonumber(ARGV[A + 2]) - 1)
+  end
+  if ARGV[A + 3] ~= '' then
+    local limit = tonumber(ARGV[A + 3])
+    if ARGV[A + 4] == 'latest' then
+      lo = math.max(lo, hi - limit + 1)
+    else
+      hi = math.min(hi, lo + limit - 1)
+    end
+  end
+  if lo > hi then
+    return {lo}
+  end
+  local out
+  if LEGACY then
+    out = legacy_range(LOGS[1], lo, hi)
+  else
+    out = rcall('LRANGE', LOGS[1], lo - first, hi - first)
+  end
+  table.insert(out, 1, lo)
+  return out
+end)

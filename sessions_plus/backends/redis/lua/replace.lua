@@ -1,17 +1,25 @@
--- replace: overwrite the payload of one record, keeping its seq and header.
--- KEYS: meta, log. ARGV: ttl, sid, stream, seq, payload. Returns 1, or 0 if not found.
-use_index(2)
-if not live() then
-  return 0
-end
-local LOG, seq = KEYS[2], tonumber(ARGV[4])
-if seq > count(ARGV[3]) then
-  return 0
-end
-local old = redis.call('HGET', LOG, seq) or '0\n\n'
-local p = string.find(old, '\n', 1, true)
-local q = string.find(old, '\n', p + 1, true)
-redis.call('HSET', LOG, seq, string.sub(old, 1, q) .. ARGV[5])
-begin_write({})
-touch()
-return 1
+--! uses: session, write
+-- replace: overwrite the payload of one record of the first declared stream, keeping its seq,
+-- time and header. Own ARGV: seq, payload. Returns {1, created, hint}, or {0} if not found.
+register('replace', function()
+  begin()
+  load({})
+  local bad = undeclared(false)
+  if bad then
+    return bad
+  end
+  local seq = tonumber(ARGV[A])
+  if seq < FIRST[1] or seq > LAST[1] then
+    return {0}
+  end
+  local index = seq - FIRST[1]
+  local old = rcall('LINDEX', LOGS[1], index) or ''
+  local p = string.find(old, '\n', 1, true)
+  if not p then
+    old, p = seq .. ' 0 \n', #(seq .. ' 0 \n')
+  end
+  rcall('LSET', LOGS[1], index, string.sub(old, 1, p) .. ARGV[A + 1])
+  begin_write()
+  local created, hint = finish_write()
+  return {1, created, hint}
+end)

@@ -1,55 +1,68 @@
--- append / splice: drop seqs >= start and write the payloads from there, atomically.
--- KEYS: meta, log. ARGV: ttl, sid, stream, header, if_last_seq ("" = any),
---       start ("" = append after the last seq), token, payload...
--- Returns {first seq, created} or {-1, last seq} on conflict, {-2, last seq} if start is past
--- the end.
-use_index(2)
-local LOG, STREAM, HDR, TOKEN = KEYS[2], ARGV[3], ARGV[4], ARGV[7]
-local done = replayed(TOKEN)
-if done then
+--! uses: session, write, records, replay
+-- append / splice: drop seqs >= start and write the payloads from there, atomically; with
+-- max_records keep only the newest that many. The first declared stream is written.
+-- Own ARGV: header, if_last_seq ("" = any), start ("" = after the last seq), token,
+-- max_records ("" = none), payload...
+-- Returns {first seq written, created, expiry hint}, {-1, last} on conflict, {-2, last} if
+-- start is past the end (or a stream/layout answer, see lib/session.lua).
+local function splice_again(done) -- the reply of the first run, from its stored result
   local sep = string.find(done, ' ', 1, true)
-  return {tonumber(string.sub(done, 1, sep - 1)), tonumber(string.sub(done, sep + 1))}
+  return {tonumber(string.sub(done, 1, sep - 1)), tonumber(string.sub(done, sep + 1)), 0}
 end
--- One HMGET tells whether the session exists (created is always set) and the stream's count.
-local got = redis.call('HMGET', META, 'created', 'c:' .. STREAM)
-LIVE = got[1] ~= false
-local n = tonumber(got[2] or '0')
-if ARGV[5] ~= '' and tonumber(ARGV[5]) ~= n then
-  return {-1, n}
-end
-local start = n + 1
-if ARGV[6] ~= '' then
-  start = tonumber(ARGV[6])
-end
-if start > n + 1 then
-  return {-2, n}
-end
-local total = #ARGV - 7
-local last = start - 1 + total
-local created
-if last > 0 then
-  created = begin_write({LOG}, 'c:' .. STREAM, last)
-else
-  created = begin_write({LOG})
-end
-if start <= n then
-  del_range(LOG, start, n)
-end
-local prefix = now() .. '\n' .. HDR .. '\n'
-local i = 1
-while i <= total do
-  local e = math.min(total, i + 499)
-  local args = {}
-  for j = i, e do
-    args[#args + 1] = start + j - 1
-    args[#args + 1] = prefix .. ARGV[7 + j]
+
+register('splice', function()
+  begin()
+  local HDR, IFLAST, START, TOKEN, MAX = ARGV[A], ARGV[A + 1], ARGV[A + 2], ARGV[A + 3], ARGV[A + 4]
+  load({})
+  local bad = undeclared(false)
+  if bad then
+    return bad
   end
-  redis.call('HSET', LOG, unpack(args))
-  i = e + 1
-end
-if last == 0 then
-  set_count(STREAM, 0, LOG)
-end
-remember(TOKEN, start .. ' ' .. created)
-touch()
-return {start, created}
+  local key, last, first = LOGS[1], LAST[1], FIRST[1]
+  local start = last + 1
+  if START ~= '' then
+    start = tonumber(START)
+  end
+  if (IFLAST ~= '' and tonumber(IFLAST) ~= last) or start > last + 1 then
+    local done = replayed(TOKEN) -- a retry of a write that moved the stream on
+    if done then
+      return splice_again(done)
+    end
+    if start > last + 1 then
+      return {-2, last}
+    end
+    return {-1, last}
+  end
+  local done = claim(TOKEN, start .. ' ' .. (LIVE and 0 or 1))
+  if done then
+    return splice_again(done)
+  end
+  begin_write()
+  local len = last - first + 1
+  if start <= last then
+    if start <= first then
+      rcall('DEL', key)
+      len = 0
+    else
+      rcall('LTRIM', key, 0, start - first - 1)
+      len = start - first
+    end
+  end
+  local total = #ARGV - A - 4
+  local newlast = start - 1 + total
+  if total > 0 then
+    local pre = ' ' .. now() .. ' ' .. HDR .. '\n'
+    local values = {}
+    for j = 1, total do
+      values[j] = (start + j - 1) .. pre .. ARGV[A + 4 + j]
+    end
+    len = push_all(key, values)
+    if MAX ~= '' and len > tonumber(MAX) then
+      len = tonumber(MAX)
+      rcall('LTRIM', key, -len, -1)
+    end
+  end
+  set_range(1, newlast - len + 1, newlast)
+  local created, hint = finish_write()
+  return {start, created, hint}
+end)

@@ -1,0 +1,171 @@
+"""Clients: one redis-py client per event loop, siblings of a handed-in client, typed outages.
+
+redis-py's asyncio clients belong to the loop that made them, while a store is used from any
+loop. A client the caller handed in is used on its own loop (the loop running when the store
+was made, else the first loop that uses it); on any other loop a *sibling* with the same
+connection settings is made, and only siblings are closed. Clients made by a callable (and by
+``RedisStore.from_url``) are made one per loop and closed by ``aclose()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import inspect
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...errors import ConfigurationError, StoreUnavailableError
+from ...loops import PerLoop
+from .driver import ClusterNode, RedisCluster, aioredis, redis_errors
+from .scripts import Script
+
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    redis_errors.ConnectionError,  # includes BusyLoadingError and MaxConnectionsError
+    redis_errors.TimeoutError,
+    redis_errors.ClusterDownError,  # includes MasterDownError
+    redis_errors.TryAgainError,
+    OSError,
+    TimeoutError,
+)
+"""redis-py errors that mean the server (or cluster) cannot be reached right now."""
+_UNAVAILABLE_AT_CONNECT: tuple[type[BaseException], ...] = (
+    *UNAVAILABLE,
+    redis_errors.RedisClusterException,  # when connecting: no startup node could be reached
+)
+
+
+def unavailable(exc: BaseException) -> StoreUnavailableError:
+    """The typed error for a redis-py outage."""
+    return StoreUnavailableError(f"Redis is unavailable: {type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True, slots=True)
+class Conn:
+    """The client of one event loop and whether this store made it (and so closes it)."""
+
+    client: Any
+    owned: bool
+    cluster: bool
+
+
+def is_cluster(client: Any) -> bool:
+    """True for a Redis Cluster client."""
+    return isinstance(client, RedisCluster)
+
+
+def sibling(client: Any) -> Any:
+    """A new client with the same connection settings as ``client``, for another event loop."""
+    if is_cluster(client):
+        allowed = inspect.signature(RedisCluster.__init__).parameters
+        kwargs = {
+            key: value
+            for key, value in client.connection_kwargs.items()
+            if key in allowed and key not in ("host", "port", "startup_nodes", "retry")
+        }
+        nodes = [ClusterNode(node.host, node.port) for node in client.startup_nodes]
+        return RedisCluster(startup_nodes=nodes, retry=copy.deepcopy(client.retry), **kwargs)
+    pool = client.connection_pool
+    new_pool = type(pool)(
+        connection_class=pool.connection_class,
+        max_connections=pool.max_connections,
+        **pool.connection_kwargs,
+    )
+    return aioredis.Redis.from_pool(new_pool)
+
+
+class Clients:
+    """The client of each event loop, made lazily, for one store.
+
+    ``client`` is a ``redis.asyncio.Redis`` / ``RedisCluster`` the caller owns, or a
+    zero-argument callable making a new one.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._given: Any = None
+        self._make_client: Callable[[], Any] | None = None
+        self.cluster: bool | None = None
+        """True on Redis Cluster; None until the first client was made from a callable."""
+        if isinstance(client, aioredis.Redis | RedisCluster):
+            self._given = client
+            self.cluster = is_cluster(client)
+        elif callable(client):
+            self._make_client = client
+        else:
+            raise ConfigurationError(
+                "client must be a redis.asyncio.Redis, a redis.asyncio.cluster.RedisCluster "
+                f"or a callable making one, not {type(client).__name__}"
+            )
+        self._given_loop: asyncio.AbstractEventLoop | None = None
+        with contextlib.suppress(RuntimeError):  # no running loop: the first user adopts it
+            self._given_loop = asyncio.get_running_loop()
+        self._given_lock = threading.Lock()
+        self._per_loop: PerLoop[Conn] = PerLoop(self._new_conn, self._close_conn)
+        self._last: tuple[asyncio.AbstractEventLoop, Conn] | None = None
+        """The last loop's connection: skips PerLoop's lookup and shield on every call."""
+
+    async def _new_conn(self) -> Conn:
+        if self._make_client is not None:
+            conn = Conn(self._make_client(), owned=True, cluster=False)
+        else:
+            loop = asyncio.get_running_loop()
+            with self._given_lock:
+                if self._given_loop is None or self._given_loop is loop:
+                    self._given_loop = loop
+                    conn = Conn(self._given, owned=False, cluster=False)
+                else:
+                    conn = Conn(sibling(self._given), owned=True, cluster=False)
+        cluster = is_cluster(conn.client)
+        self.cluster = cluster
+        if cluster:
+            # Learn the slot map before the first command: redis-py routes a keyed EVALSHA to
+            # an arbitrary node while its cluster client is uninitialised.
+            try:
+                await conn.client.initialize()
+            except BaseException:
+                if conn.owned:
+                    await conn.client.aclose()
+                raise
+        return Conn(conn.client, conn.owned, cluster)
+
+    @staticmethod
+    async def _close_conn(conn: Conn) -> None:
+        if conn.owned:
+            await conn.client.aclose()
+
+    async def conn(self) -> Conn:
+        """The running loop's connection, made on first use."""
+        loop = asyncio.get_running_loop()
+        last = self._last
+        if last is not None and last[0] is loop:
+            return last[1]
+        try:
+            conn = await self._per_loop.get()
+        except _UNAVAILABLE_AT_CONNECT as exc:
+            raise unavailable(exc) from exc
+        self._last = (loop, conn)
+        return conn
+
+    async def aclose(self) -> None:
+        """Close every client made here (never the one handed in)."""
+        self._last = None
+        await self._per_loop.aclose()
+
+    @staticmethod
+    async def run(conn: Conn, script: Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """Run one script; outages raise :class:`StoreUnavailableError`."""
+        try:
+            return await script(conn.client, keys, args)
+        except UNAVAILABLE as exc:
+            raise unavailable(exc) from exc
+
+    @staticmethod
+    async def command(conn: Conn, *args: Any) -> Any:
+        """Send one command; outages raise :class:`StoreUnavailableError`."""
+        try:
+            return await conn.client.execute_command(*args)
+        except UNAVAILABLE as exc:
+            raise unavailable(exc) from exc
