@@ -20,8 +20,9 @@ from .driver import redis_errors
 class Script:
     """One Lua script: ``EVALSHA``, falling back to ``EVAL`` (which caches it) on NOSCRIPT."""
 
-    def __init__(self, source: bytes) -> None:
+    def __init__(self, source: bytes, name: str = "") -> None:
         self.source = source
+        self.name = name
         self.sha = hashlib.sha1(source, usedforsecurity=False).hexdigest()
 
     async def __call__(self, client: Any, keys: Sequence[str], args: Sequence[Any]) -> Any:
@@ -47,7 +48,7 @@ def load_scripts(after_base: bytes = b"") -> dict[str, Script]:
         if name.endswith(".lua") and name not in _PRELUDES:
             body = entry.read_bytes()
             prelude = base if body.startswith(_NO_PRELUDE) else base + common
-            loaded[name[:-4]] = Script(prelude + body)
+            loaded[name[:-4]] = Script(prelude + body, name[:-4])
     return loaded
 
 
