@@ -66,6 +66,29 @@ def unavailable(exc: BaseException) -> StoreUnavailableError:
     return StoreUnavailableError(f"Redis is unavailable: {type(exc).__name__}: {exc}")
 
 
+def closed_under_the_call(exc: BaseException) -> bool:
+    """True for the error redis-py raises when another task closed the connection a call was
+    using: its cluster client closes every connection after a ``CLUSTERDOWN`` reply (common
+    during a failover), also connections other tasks are writing to, which then fail with
+    ``AttributeError`` / ``TypeError`` on a stream that is gone (redis-py #3546). Only such
+    errors raised inside redis-py's connection layer count: a bug of ours still surfaces."""
+    if not isinstance(exc, AttributeError | TypeError):
+        return False
+    modules = []
+    frame = exc.__traceback__
+    while frame is not None:
+        modules.append(str(frame.tb_frame.f_globals.get("__name__", "")))
+        frame = frame.tb_next
+    return "redis.asyncio.connection" in modules and modules[-1].startswith(("redis.", "asyncio."))
+
+
+def _closed(exc: BaseException) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"Redis is unavailable: the connection was closed during the call "
+        f"({type(exc).__name__}: {exc})"
+    )
+
+
 def pool_size(client: Any) -> int:
     """How many connections ``client`` may open (per event loop; per node on a cluster)."""
     if is_cluster(client):
@@ -214,8 +237,14 @@ class Clients:
                         conn.client, conn.cluster, script, keys, args
                     )
                 return await script(conn.client, keys, args)
+            except StoreUnavailableError:  # DurabilityError: already typed (and an OSError)
+                raise
             except UNAVAILABLE as exc:
                 raise unavailable(exc) from exc
+            except (AttributeError, TypeError) as exc:
+                if closed_under_the_call(exc):
+                    raise _closed(exc) from exc
+                raise
 
     async def command(self, conn: Conn, *args: Any) -> Any:
         """Send one command (a write confirmed by replicas if so configured); outages raise
@@ -226,5 +255,11 @@ class Clients:
                 if self.durability is not None and args[0] in WRITE_COMMANDS:
                     return await self.durability.command(conn.client, conn.cluster, *args)
                 return await conn.client.execute_command(*args)
+            except StoreUnavailableError:  # DurabilityError: already typed (and an OSError)
+                raise
             except UNAVAILABLE as exc:
                 raise unavailable(exc) from exc
+            except (AttributeError, TypeError) as exc:
+                if closed_under_the_call(exc):
+                    raise _closed(exc) from exc
+                raise

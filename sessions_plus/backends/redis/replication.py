@@ -14,10 +14,13 @@ together in one pipeline, one round trip: through redis-py's pipeline on standal
 Sentinel (which re-sends the whole pipeline on a new connection after a dropped one), and on a
 Cluster straight to the node serving the session's slot, following redirects and failovers
 here. A re-sent call may write nothing the second time (a write token replays the first run's
-result; a delete finds nothing left), and ``WAIT`` on a fresh connection would then return at
-once, covering nothing. So between the script and ``WAIT`` every replicated call sets a marker
-key in the session's slot, ``P:{E}:wait``, that expires after 1 ms: a write that always
-propagates, after the first attempt's, so that ``WAIT``'s count covers the first attempt too.
+result; a delete finds nothing left), and from Redis 7.2 on a connection's ``WAIT`` offset only
+moves after a command that propagated (7.0 moves it after every command), so ``WAIT`` on a fresh
+connection would return at once, covering nothing. So between the script and ``WAIT`` every
+replicated call sets a marker key in the session's slot, ``P:{E}:wait``, that expires after
+1 ms: a write that always propagates, after the first attempt's, so that ``WAIT``'s count covers
+the first attempt too. ``WAITAOF`` (Redis 7.2+) is not used: it needs append-only files on the
+replicas, and a replica's memory is what a failover promotes.
 
 Limits (Redis's, not ours): ``WAIT`` is not consensus. A confirmed write survives a failover
 that promotes a replica that confirmed it; with more replicas than ``replicas``, Sentinel and
