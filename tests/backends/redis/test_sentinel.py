@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from typing import Any
 
 import pytest
 from redis.asyncio.sentinel import Sentinel, SentinelManagedSSLConnection
 
 from integrations.redis.ha import RedisSentinel
-from integrations.redis.servers import command
 from sessions_plus import ConfigurationError, RedisStore, open_store
 from sessions_plus.backends.redis.sentinel import hosts_of, service_of
 from tests.fixtures.stores.redis import unique_prefix
 
+from .connections import named
 from .helpers import S
-
-
-def clients(port: int) -> int:
-    """Connections the server on ``port`` has right now (CLIENT LIST lines)."""
-    return len(command(port, "CLIENT", "LIST").splitlines())
 
 
 def test_sentinel_addresses_and_service() -> None:
@@ -79,26 +75,31 @@ async def test_a_store_through_sentinel_works_and_aclose_leaves_no_connection(
 ) -> None:
     master = redis_sentinel.master_port()
     ports = [master, *redis_sentinel.sentinel_ports]
-    before = {port: clients(port) for port in ports}
-    store = RedisStore.from_url(redis_sentinel.url, key_prefix=unique_prefix())
+    name = f"sentinel-test-{uuid.uuid4().hex[:8]}"
+    store = RedisStore.from_url(redis_sentinel.url, key_prefix=unique_prefix(), client_name=name)
     async with store:
         assert await store.append(S, ["a", "b"]) == [1, 2]
         await asyncio.gather(*(store.append(S, [i]) for i in range(50)))
         assert len(await store.read(S)) == 52
         assert store.cluster is False
-        assert clients(master) > before[master]
-    assert {port: clients(port) for port in ports} == before
+        assert named(master, name) > 0
+        assert sum(named(port, name) for port in redis_sentinel.sentinel_ports) > 0
+    assert {port: named(port, name) for port in ports} == dict.fromkeys(ports, 0)
 
 
 async def test_a_handed_in_sentinel_client_is_used_never_closed_and_has_siblings(
     redis_sentinel: RedisSentinel,
 ) -> None:
-    manager = Sentinel([("127.0.0.1", port) for port in redis_sentinel.sentinel_ports])
-    client = manager.master_for("mymaster", socket_timeout=5)
+    name = f"sibling-test-{uuid.uuid4().hex[:8]}"
+    manager = Sentinel(
+        [("127.0.0.1", port) for port in redis_sentinel.sentinel_ports],
+        sentinel_kwargs={"client_name": name},
+    )
+    client = manager.master_for("mymaster", socket_timeout=5, client_name=name)
     store = RedisStore(client, key_prefix=unique_prefix())
     assert await store.append(S, ["here"]) == [1]
     ports = [redis_sentinel.master_port(), *redis_sentinel.sentinel_ports]
-    before = {port: clients(port) for port in ports}
+    before = {port: named(port, name) for port in ports}
 
     other = asyncio.new_event_loop()  # a live loop in another thread: its sibling client
     thread = threading.Thread(target=other.run_forever, daemon=True)
@@ -111,8 +112,11 @@ async def test_a_handed_in_sentinel_client_is_used_never_closed_and_has_siblings
 
         done = asyncio.run_coroutine_threadsafe(from_there(), other)
         assert await asyncio.wrap_future(done) == ["here", "from a thread"]
+        during = {port: named(port, name) for port in ports}
+        assert during[ports[0]] > before[ports[0]], "no sibling was made"
+        assert sum(during.values()) > sum(before.values()) + 1, "the sibling asked no Sentinel"
         await store.aclose()  # closes the sibling and its Sentinel connections, on their loop
-        assert {port: clients(port) for port in ports} == before
+        assert {port: named(port, name) for port in ports} == before
         assert await client.ping() is True, "the caller's client stays open"
     finally:
         other.call_soon_threadsafe(other.stop)
