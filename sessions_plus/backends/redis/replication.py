@@ -51,6 +51,9 @@ not confirmed); every other script, including any new one, counts as a write."""
 WRITE_COMMANDS = frozenset({"ZADD", "ZREM", "DEL", "UNLINK", "HSET", "HDEL", "SET"})
 """Plain commands (outside scripts) that write: the cluster's session index."""
 MARKER_TTL_MS = 1
+NOTHING_WRITTEN = frozenset({-10, -11})
+"""Script reply codes that wrote nothing and ask the caller to call again (``calls.UNDECLARED``,
+``calls.LEGACY``): handed back unconfirmed, so that the retry protocol goes on."""
 
 _CLUSTER_REROUTE: tuple[type[BaseException], ...] = (
     redis_errors.MovedError,
@@ -119,6 +122,8 @@ class Durability:
         if isinstance(result, redis_errors.NoScriptError):
             call = ("EVAL", script.source, len(keys), *keys, *args)
             result, confirmed = await self._send(client, cluster, call, keys[0])
+        if isinstance(result, list) and result and result[0] in NOTHING_WRITTEN:
+            return result
         return self._outcome(result, confirmed)
 
     async def command(self, client: Any, cluster: bool, *args: Any) -> Any:

@@ -17,8 +17,9 @@ from sessions_plus import (
     RedisStore,
     StoreUnavailableError,
 )
+from sessions_plus.backends.redis import calls
 from sessions_plus.backends.redis import store as store_module
-from sessions_plus.backends.redis.replication import Durability, marker_key
+from sessions_plus.backends.redis.replication import NOTHING_WRITTEN, Durability, marker_key
 from tests.fixtures.stores.redis import unique_prefix
 
 from .helpers import Monitor, S
@@ -61,7 +62,8 @@ def replicated(url: str, **options: object) -> RedisStore:
     return RedisStore.from_url(url, key_prefix=unique_prefix(), durability="replicated", **options)
 
 
-def test_options_and_marker_keys() -> None:
+def test_options_marker_keys_and_reply_codes() -> None:
+    assert {calls.UNDECLARED, calls.LEGACY} == NOTHING_WRITTEN
     assert Durability.of("primary", None, None) is None
     assert Durability.of("replicated", None, None) == Durability(1, 1000)
     assert Durability.of("replicated", 2, 50) == Durability(2, 50)
@@ -88,7 +90,7 @@ async def test_a_replicated_write_is_script_marker_and_wait_in_one_pipeline(pair
         await monitor.commands()
         assert await store.append(S, ["a"]) == [2]
         assert [r.data for r in await store.read(S)] == ["warm", "a"]
-        assert await monitor.commands() == ["EVALSHA", "SET", "WAIT", "EVALSHA"]
+        assert await monitor.commands() == ["EVALSHA", "SET", "WAIT", "LRANGE"]
     assert pair.replica.command("EXISTS", f"{store.key_prefix}:{{{S}}}:meta") == b":1"
 
 
