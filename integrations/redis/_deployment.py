@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import tempfile
 import time
 from collections.abc import Callable
@@ -98,6 +99,18 @@ class Deployment:
     def restart(self, port: int) -> None:
         """Start a killed (or stopped) data node again on its port: empty, it resyncs."""
         self._nodes[port].start()
+
+    def freeze(self, port: int) -> None:
+        """SIGSTOP the data node on ``port``: it stops reading, answering and acknowledging
+        (its sockets stay open, so nobody sees it go); :meth:`thaw` resumes it."""
+        process = self._nodes[port].process
+        assert process is not None, f"node {port} is not running"
+        process.send_signal(signal.SIGSTOP)
+
+    def thaw(self, port: int) -> None:
+        process = self._nodes[port].process
+        assert process is not None, f"node {port} is not running"
+        process.send_signal(signal.SIGCONT)
 
     def command(self, port: int, *args: str) -> bytes:
         """One raw command to the node on ``port``."""

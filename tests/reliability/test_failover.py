@@ -13,6 +13,7 @@ sync) before the next round and before it returns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -173,3 +174,50 @@ async def test_sentinel_master_killed_under_writers(
     redis_sentinel: RedisSentinel, durability: str
 ) -> None:
     await run_failovers(redis_sentinel, "sentinel (master + replica + 3 sentinels)", durability)
+
+
+async def test_the_loss_window_without_replicated_durability(redis_sentinel: RedisSentinel) -> None:
+    """Redis replicates asynchronously: what the primary acknowledged but had not yet handed to
+    the network when it died is gone after the failover. Here the replica is frozen (SIGSTOP)
+    and 32 MB of filler fill the socket buffers, so the next writes wait in the primary's
+    memory; then the primary is killed. A replicated store acknowledges none of them."""
+    target = redis_sentinel
+    master = target.wait_healthy(PHASE_TIMEOUT)
+    [replica] = [port for port in target.data_ports if port != master]
+    prefix = f"window{uuid.uuid4().hex[:8]}"
+    primary = open_store(target.url, key_prefix=prefix)
+    replicated = open_store(target.url, key_prefix=prefix, durability="replicated", wait_ms=100)
+    filler = ["x" * 65536] * 16
+    refused = 0
+    async with primary, replicated:
+        await primary.append("fast", ["before"])
+        await replicated.append("safe", ["before"])
+        target.freeze(replica)
+        try:
+            for _ in range(32):
+                await primary.append("filler", filler)
+            for i in range(10):
+                await primary.append("fast", [f"gap-{i}"])
+            for i in range(3):
+                with contextlib.suppress(DurabilityError):
+                    await replicated.append("safe", [f"gap-{i}"])
+                    raise AssertionError("a frozen replica confirmed a write")
+                refused += 1
+            target.kill(master)
+        finally:
+            target.thaw(replica)
+        await asyncio.to_thread(target.wait_failover, master, PHASE_TIMEOUT)
+        await asyncio.to_thread(target.restart, master)
+        await asyncio.to_thread(target.wait_healthy, PHASE_TIMEOUT)
+        kept = [r.data for r in await asyncio.wait_for(primary.read("fast"), BOUND)]
+        safe = [r.data for r in await asyncio.wait_for(replicated.read("safe"), BOUND)]
+        await primary.delete("filler")
+    lost = [f"gap-{i}" for i in range(10) if f"gap-{i}" not in kept]
+    assert kept == ["before"] + [f"gap-{i}" for i in range(10) if f"gap-{i}" not in lost]
+    assert lost, "32 MB did not fill the replication socket buffers: the window stayed closed"
+    assert safe[0] == "before" and refused == 3
+    print(
+        f"\nreplica frozen, primary killed: durability=primary acknowledged 10 batches and the "
+        f"failover lost {len(lost)}; durability=replicated acknowledged none of its 3 "
+        f"(DurabilityError), {len(safe) - 1} of them survived anyway"
+    )
