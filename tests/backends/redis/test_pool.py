@@ -78,23 +78,37 @@ async def test_a_storm_of_1000_calls_on_default_settings_all_succeed(topology: T
 async def test_the_pool_bounds_connections_and_an_exhausted_pool_says_so() -> None:
     with RedisServer() as server:  # paused below: a server of its own
         idle = clients(server.port)
-        store = RedisStore.from_url(
-            server.url, key_prefix=unique_prefix(), max_connections=2, pool_timeout=0.3
-        )
-        async with store:
-            await asyncio.gather(*(store.append("s", [i]) for i in range(200)))
+        prefix = unique_prefix()
+        patient = RedisStore.from_url(server.url, key_prefix=prefix, max_connections=2)
+        async with patient:
+            await asyncio.gather(*(patient.append("s", [i]) for i in range(200)))
             assert clients(server.port) <= idle + 2, "more connections than max_connections"
-            server.command("CLIENT", "PAUSE", "3000", "WRITE")  # writes hang for 3 s
-            stuck = [asyncio.create_task(store.append("s", ["slow"])) for _ in range(2)]
-            await asyncio.sleep(0.5)
-            with pytest.raises(PoolExhaustedError) as caught:
-                await asyncio.wait_for(store.read("s", limit=1), 30)
+        hasty = RedisStore.from_url(
+            server.url, key_prefix=prefix, max_connections=2, pool_timeout=0.3
+        )
+        async with hasty:
+            await hasty.append("s", ["connected"])
+            gate = (await hasty._conn()).gate
+            assert gate is not None
+            server.command("CLIENT", "PAUSE", "20000", "WRITE")  # writes hang until UNPAUSE
+            try:
+                stuck = [asyncio.create_task(hasty.append("s", ["slow"])) for _ in range(2)]
+                for _ in range(3000):  # both connections taken (a poll, not a timed sleep)
+                    if gate.in_use == 2:
+                        break
+                    await asyncio.sleep(0.01)
+                assert gate.in_use == 2
+                with pytest.raises(PoolExhaustedError) as caught:
+                    await asyncio.wait_for(hasty.read("s", limit=1), 30)
+            finally:
+                server.command("CLIENT", "UNPAUSE")
             assert isinstance(caught.value, StoreUnavailableError)
             message = str(caught.value)
             assert "all 2 connections" in message and "server was not found down" in message
             assert "max_connections or pool_timeout" in message
             await asyncio.wait_for(asyncio.gather(*stuck), 30)  # they finish after the pause
-            assert len(await store.read("s")) == 202
+            assert len(await hasty.read("s")) == 203
+            assert gate.in_use == 0
         assert clients(server.port) == idle
 
 

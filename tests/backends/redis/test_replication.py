@@ -4,6 +4,7 @@ with DurabilityError; a re-sent write is never confirmed without its replica hav
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -41,9 +42,12 @@ class Pair:
             "the replica to sync",
         )
 
-    def pause_replica(self, ms: int) -> None:
-        """The replica stops processing (and acknowledging) for ``ms`` milliseconds."""
-        self.replica.command("CLIENT", "PAUSE", str(ms), "ALL")
+    @contextlib.contextmanager
+    def replica_paused(self) -> Iterator[None]:
+        """The replica stops processing (and acknowledging) for 3 s: long enough for the
+        block on a slow machine (a paused server does not even take CLIENT UNPAUSE)."""
+        self.replica.command("CLIENT", "PAUSE", "3000", "ALL")
+        yield
 
     def close(self) -> None:
         self.replica.close()
@@ -100,8 +104,7 @@ async def test_unconfirmed_writes_raise_durability_error_and_ran_on_the_primary(
     store = replicated(pair.master.url, wait_ms=100)
     async with store:
         await store.append(S, ["confirmed"])
-        pair.pause_replica(1500)
-        with pytest.raises(DurabilityError) as caught:
+        with pair.replica_paused(), pytest.raises(DurabilityError) as caught:
             await store.append(S, ["unconfirmed"])
         assert isinstance(caught.value, StoreUnavailableError)
         assert (caught.value.wanted, caught.value.confirmed) == (1, 0)
@@ -135,11 +138,11 @@ async def test_a_replayed_write_is_not_confirmed_before_its_replica_has_it(
         pair.master.url, key_prefix=prefix, durability="replicated", wait_ms=100
     )
     async with first, again:
-        pair.pause_replica(1500)
-        with pytest.raises(DurabilityError):
-            await first.append(S, ["once"])
-        with pytest.raises(DurabilityError):  # the replay, on another connection
-            await again.append(S, ["once"])
+        with pair.replica_paused():
+            with pytest.raises(DurabilityError):
+                await first.append(S, ["once"])
+            with pytest.raises(DurabilityError):  # the replay, on another connection
+                await again.append(S, ["once"])
         assert [r.data for r in await again.read(S)] == ["once"], "the replay wrote nothing"
 
 
