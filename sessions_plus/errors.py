@@ -15,6 +15,23 @@ class StoreUnavailableError(SessionsPlusError, ConnectionError):
     """
 
 
+class PoolExhaustedError(StoreUnavailableError):
+    """Every connection of the store's client pool stayed busy for the store's ``pool_timeout``:
+    the client is overloaded (too many concurrent calls for ``max_connections``), the server
+    was not found down. Nothing was sent; retrying later is safe."""
+
+
+class DurabilityError(StoreUnavailableError):
+    """A write ran on the primary but its replicas did not confirm it in time
+    (``durability="replicated"``): its outcome is unknown. It may be applied, and may survive
+    a failover or not; read before you retry it."""
+
+    def __init__(self, message: str, *, wanted: int, confirmed: int | None) -> None:
+        super().__init__(message)
+        self.wanted = wanted
+        self.confirmed = confirmed
+
+
 class StoreClosedError(SessionsPlusError, RuntimeError):
     """The store was closed with ``aclose()`` and can no longer be used."""
 

@@ -57,7 +57,7 @@ BACKENDS: tuple[Backend, ...] = (
     Backend("sqlite", ("sqlite",), "sessions_plus.backends.sqlite", "SQLiteStore", None),
     Backend(
         "redis",
-        ("redis", "rediss", "redis+cluster", "rediss+cluster"),
+        ("redis", "rediss", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"),
         "sessions_plus.backends.redis",
         "RedisStore",
         "redis",
@@ -121,8 +121,9 @@ def open_store(url: str, **options: Any) -> ConversationStore:
 
     Schemes: ``memory://``, ``sqlite:///relative.db``, ``sqlite:////absolute.db``,
     ``sqlite://:memory:``, ``redis://``, ``rediss://``, ``redis+cluster://``,
-    ``rediss+cluster://``, ``dynamodb://TABLE`` (see the README for each one's options), and any
-    registered with :func:`register_scheme`. Example: ``open_store("sqlite:///chat.db?ttl=3600")``.
+    ``rediss+cluster://``, ``redis+sentinel://``, ``rediss+sentinel://``, ``dynamodb://TABLE``
+    (see the README for each one's options), and any registered with :func:`register_scheme`.
+    Example: ``open_store("sqlite:///chat.db?ttl=3600")``.
     Keyword ``options`` override the query; unknown options raise :class:`ConfigurationError`.
     """
     parts = urlsplit(url)

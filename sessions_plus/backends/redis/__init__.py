@@ -15,6 +15,8 @@ no id can contain ``{``, ``}``, ``:`` or a glob character and no two ids share a
                         [format, author])
     P:{E}:tok           hash: token -> result of the session's last 16-32 appends, splices
                         and pops (retry replay); its own expiry, minutes after the last write
+    P:{E}:wait          string "1" living 1 ms: the marker a durability="replicated" write
+                        sets before its WAIT (see :mod:`.replication`)
     P:index             sorted set: every session id, raw (score 0: code point order)
     P:expiry            sorted set: session id -> a time (ms) at or before which it expires
 
@@ -67,9 +69,10 @@ script, TTL kept), and :meth:`RedisStore.migrate_layout` migrates all of them at
 Modules: :mod:`.store` (the store), :mod:`.calls` (per-session script calls and declared
 streams), :mod:`.index` (listing, purge), :mod:`.copies` (snapshot, restore, fork),
 :mod:`.migration` (the previous layout), :mod:`.scripts` (function library and EVAL scripts),
-:mod:`.framing` (stored records and replies), :mod:`.clients` (per-loop clients, outages),
-:mod:`.urls` (store URLs), :mod:`.keys` (key names), :mod:`.tokens` (write tokens),
-:mod:`.driver` (the redis-py names used).
+:mod:`.framing` (stored records and replies), :mod:`.clients` (per-loop clients, outages,
+the bounded wait for a pooled connection), :mod:`.replication` (``durability="replicated"``),
+:mod:`.sentinel` (``redis+sentinel://``), :mod:`.urls` (store URLs), :mod:`.keys` (key
+names), :mod:`.tokens` (write tokens), :mod:`.driver` (the redis-py names used).
 """
 
 from .store import RedisStore

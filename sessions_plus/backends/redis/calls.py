@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...errors import ConflictError
-from .clients import UNAVAILABLE, Clients, Conn, unavailable
+from .clients import Clients, Conn
 from .driver import redis_errors
 from .framing import as_str
 from .keys import Keys
+from .replication import READ_SCRIPTS
 from .scripts import Library, library
 
 logger = logging.getLogger("sessions_plus")
@@ -83,18 +84,19 @@ class Calls:
 
     async def run(self, conn: Conn, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """Run operation ``name``: ``FCALL`` of the function library on standalone Redis
-        (loaded on first use), else its EVAL script (see :mod:`.scripts`)."""
+        (loaded on first use), else its EVAL script (see :mod:`.scripts`). Writes of a
+        ``durability="replicated"`` store run as EVAL in one pipeline with their ``WAIT``
+        (:mod:`.replication`)."""
         operation = self.library[name]
-        if not conn.cluster and self.functions is not False:
+        replicated = self.clients.durability is not None and name not in READ_SCRIPTS
+        if not conn.cluster and not replicated and self.functions is not False:
             for _ in range(2):
                 try:
-                    reply = await conn.client.execute_command(
-                        "FCALL", operation.function, len(keys), *keys, *args
+                    reply = await self.clients.command(
+                        conn, "FCALL", operation.function, len(keys), *keys, *args
                     )
                     self.functions = True
                     return reply
-                except UNAVAILABLE as exc:
-                    raise unavailable(exc) from exc
                 except redis_errors.NoPermissionError as exc:
                     self._without_functions(exc)
                     break

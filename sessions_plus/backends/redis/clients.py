@@ -4,7 +4,13 @@ redis-py's asyncio clients belong to the loop that made them, while a store is u
 loop. A client the caller handed in is used on its own loop (the loop running when the store
 was made, else the first loop that uses it); on any other loop a *sibling* with the same
 connection settings is made, and only siblings are closed. Clients made by a callable (and by
-``RedisStore.from_url``) are made one per loop and closed by ``aclose()``.
+``RedisStore.from_url``) are made one per loop and closed by ``aclose()`` (a Sentinel-managed
+client together with its Sentinel connections).
+
+Every command waits its turn at the loop's :class:`~sessions_plus.loops.ConnectionGate`, as
+wide as the client's pool (``max_connections``), for at most ``pool_timeout`` seconds: a burst
+of calls queues instead of failing with redis-py's ``MaxConnectionsError``, and a pool that
+stays exhausted raises :class:`~sessions_plus.PoolExhaustedError`, not an outage.
 """
 
 from __future__ import annotations
@@ -18,10 +24,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ...errors import ConfigurationError, StoreUnavailableError
-from ...loops import PerLoop
+from ...errors import ConfigurationError, PoolExhaustedError, StoreUnavailableError
+from ...loops import ConnectionGate, PerLoop, check_pool_options
 from .driver import ClusterNode, RedisCluster, aioredis, redis_errors
+from .replication import READ_SCRIPTS, WRITE_COMMANDS, Durability
 from .scripts import Script
+from .sentinel import close_sentinels, is_sentinel_client, sentinel_sibling
+
+DEFAULT_POOL_TIMEOUT = 10.0
+"""Seconds a call waits for a free pooled connection before :class:`PoolExhaustedError`."""
+DEFAULT_MAX_CONNECTIONS = 100
+"""Connections per event loop (redis-py's default pool size; per node on a cluster)."""
 
 UNAVAILABLE: tuple[type[BaseException], ...] = (
     redis_errors.ConnectionError,  # includes BusyLoadingError and MaxConnectionsError
@@ -39,8 +52,48 @@ _UNAVAILABLE_AT_CONNECT: tuple[type[BaseException], ...] = (
 
 
 def unavailable(exc: BaseException) -> StoreUnavailableError:
-    """The typed error for a redis-py outage."""
+    """The typed error for a redis-py outage (or for a pool that ran out of connections)."""
+    if isinstance(exc, redis_errors.MaxConnectionsError) or (
+        # a handed-in BlockingConnectionPool that waited in vain
+        isinstance(exc, redis_errors.ConnectionError)
+        and isinstance(exc.__cause__, TimeoutError)
+        and str(exc) == "No connection available."
+    ):
+        return PoolExhaustedError(
+            f"Redis client pool exhausted (the server was not found down): {type(exc).__name__}:"
+            f" {exc}. Raise max_connections or pool_timeout, or send fewer concurrent requests"
+        )
     return StoreUnavailableError(f"Redis is unavailable: {type(exc).__name__}: {exc}")
+
+
+def closed_under_the_call(exc: BaseException) -> bool:
+    """True for the error redis-py raises when another task closed the connection a call was
+    using: its cluster client closes every connection after a ``CLUSTERDOWN`` reply (common
+    during a failover), also connections other tasks are writing to, which then fail with
+    ``AttributeError`` / ``TypeError`` on a stream that is gone (redis-py #3546). Only such
+    errors raised inside redis-py's connection layer count: a bug of ours still surfaces."""
+    if not isinstance(exc, AttributeError | TypeError):
+        return False
+    modules = []
+    frame = exc.__traceback__
+    while frame is not None:
+        modules.append(str(frame.tb_frame.f_globals.get("__name__", "")))
+        frame = frame.tb_next
+    return "redis.asyncio.connection" in modules and modules[-1].startswith(("redis.", "asyncio."))
+
+
+def _closed(exc: BaseException) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"Redis is unavailable: the connection was closed during the call "
+        f"({type(exc).__name__}: {exc})"
+    )
+
+
+def pool_size(client: Any) -> int:
+    """How many connections ``client`` may open (per event loop; per node on a cluster)."""
+    if is_cluster(client):
+        return int(client.connection_kwargs.get("max_connections") or DEFAULT_MAX_CONNECTIONS)
+    return int(client.connection_pool.max_connections)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +103,7 @@ class Conn:
     client: Any
     owned: bool
     cluster: bool
+    gate: ConnectionGate | None = None
 
 
 def is_cluster(client: Any) -> bool:
@@ -68,6 +122,8 @@ def sibling(client: Any) -> Any:
         }
         nodes = [ClusterNode(node.host, node.port) for node in client.startup_nodes]
         return RedisCluster(startup_nodes=nodes, retry=copy.deepcopy(client.retry), **kwargs)
+    if is_sentinel_client(client):
+        return sentinel_sibling(client)
     pool = client.connection_pool
     new_pool = type(pool)(
         connection_class=pool.connection_class,
@@ -81,10 +137,21 @@ class Clients:
     """The client of each event loop, made lazily, for one store.
 
     ``client`` is a ``redis.asyncio.Redis`` / ``RedisCluster`` the caller owns, or a
-    zero-argument callable making a new one.
+    zero-argument callable making a new one. ``durability`` (None: the primary's
+    acknowledgement is enough) makes every write wait for replicas; ``pool_timeout`` bounds the
+    wait for a pooled connection.
     """
 
-    def __init__(self, client: Any) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        durability: Durability | None = None,
+        pool_timeout: float = DEFAULT_POOL_TIMEOUT,
+    ) -> None:
+        check_pool_options(1, pool_timeout)
+        self.durability = durability
+        self.pool_timeout = pool_timeout
         self._given: Any = None
         self._make_client: Callable[[], Any] | None = None
         self.cluster: bool | None = None
@@ -127,14 +194,17 @@ class Clients:
                 await conn.client.initialize()
             except BaseException:
                 if conn.owned:
-                    await conn.client.aclose()
+                    await self._close_conn(conn)
                 raise
-        return Conn(conn.client, conn.owned, cluster)
+        gate = ConnectionGate(pool_size(conn.client), self.pool_timeout, what="Redis")
+        return Conn(conn.client, conn.owned, cluster, gate)
 
     @staticmethod
     async def _close_conn(conn: Conn) -> None:
         if conn.owned:
             await conn.client.aclose()
+            if is_sentinel_client(conn.client):
+                await close_sentinels(conn.client)
 
     async def conn(self) -> Conn:
         """The running loop's connection, made on first use."""
@@ -154,18 +224,42 @@ class Clients:
         self._last = None
         await self._per_loop.aclose()
 
-    @staticmethod
-    async def run(conn: Conn, script: Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        """Run one script; outages raise :class:`StoreUnavailableError`."""
-        try:
-            return await script(conn.client, keys, args)
-        except UNAVAILABLE as exc:
-            raise unavailable(exc) from exc
+    async def run(
+        self, conn: Conn, script: Script, keys: Sequence[str], args: Sequence[Any]
+    ) -> Any:
+        """Run one script (a write confirmed by replicas if so configured); outages raise
+        :class:`StoreUnavailableError`."""
+        assert conn.gate is not None
+        async with conn.gate:
+            try:
+                if self.durability is not None and script.name not in READ_SCRIPTS:
+                    return await self.durability.script(
+                        conn.client, conn.cluster, script, keys, args
+                    )
+                return await script(conn.client, keys, args)
+            except StoreUnavailableError:  # DurabilityError: already typed (and an OSError)
+                raise
+            except UNAVAILABLE as exc:
+                raise unavailable(exc) from exc
+            except (AttributeError, TypeError) as exc:
+                if closed_under_the_call(exc):
+                    raise _closed(exc) from exc
+                raise
 
-    @staticmethod
-    async def command(conn: Conn, *args: Any) -> Any:
-        """Send one command; outages raise :class:`StoreUnavailableError`."""
-        try:
-            return await conn.client.execute_command(*args)
-        except UNAVAILABLE as exc:
-            raise unavailable(exc) from exc
+    async def command(self, conn: Conn, *args: Any) -> Any:
+        """Send one command (a write confirmed by replicas if so configured); outages raise
+        :class:`StoreUnavailableError`."""
+        assert conn.gate is not None
+        async with conn.gate:
+            try:
+                if self.durability is not None and args[0] in WRITE_COMMANDS:
+                    return await self.durability.command(conn.client, conn.cluster, *args)
+                return await conn.client.execute_command(*args)
+            except StoreUnavailableError:  # DurabilityError: already typed (and an OSError)
+                raise
+            except UNAVAILABLE as exc:
+                raise unavailable(exc) from exc
+            except (AttributeError, TypeError) as exc:
+                if closed_under_the_call(exc):
+                    raise _closed(exc) from exc
+                raise

@@ -33,8 +33,9 @@ _LIBS = ("session", "write", "records", "legacy", "replay")
 class Script:
     """One EVAL script: ``EVALSHA``, falling back to ``EVAL`` (which caches it) on NOSCRIPT."""
 
-    def __init__(self, source: bytes) -> None:
+    def __init__(self, source: bytes, name: str = "") -> None:
         self.source = source
+        self.name = name
         self.sha = hashlib.sha1(source, usedforsecurity=False).hexdigest()
 
     async def __call__(self, client: Any, keys: Sequence[str], args: Sequence[Any]) -> Any:
@@ -109,7 +110,7 @@ def load_library(after_base: bytes = b"") -> Library:
     for name, body in bodies.items():
         used = b"".join(libs[lib] for lib in _uses(body))
         source = eval_glue + base + used + body + b"\nreturn OPERATION(EVAL_KEYS, EVAL_ARGV)\n"
-        operations[name] = Operation(name, Script(source), prefix + name)
+        operations[name] = Operation(name, Script(source, name), prefix + name)
     return Library(library_name, function_glue + every, operations)
 
 

@@ -23,7 +23,7 @@ from ...options import Options
 from ...records import RawRecord, RawSnapshot, SessionInfo, SessionPage
 from ...store import ConversationStore
 from .calls import Calls
-from .clients import UNAVAILABLE, Clients, Conn, unavailable
+from .clients import DEFAULT_POOL_TIMEOUT, Clients, Conn
 from .copies import Copies
 from .driver import RedisCluster, aioredis, redis_errors
 from .framing import (
@@ -38,6 +38,7 @@ from .framing import (
 from .index import Index
 from .keys import Keys
 from .migration import migrate_all
+from .replication import Durability
 from .tokens import token
 from .urls import DEFAULT_KEY_PREFIX, client_maker
 
@@ -58,6 +59,14 @@ class RedisStore(ConversationStore):
     :meth:`from_url`) are made one per loop and closed by ``aclose()``. ``key_prefix``
     namespaces every key and must not contain ``{`` or ``}``. See the package docstring for the
     key layout, the guarantees of ``fork`` on a cluster and the previous layout's migration.
+
+    ``durability="replicated"`` acknowledges a write only after ``replicas`` replicas (default
+    1) confirmed it within ``wait_ms`` (default 1000), else raises
+    :class:`~sessions_plus.DurabilityError` (outcome unknown); the default ``"primary"``
+    acknowledges once the primary applied it (see :mod:`.replication` for the loss window).
+    Concurrent calls beyond the client's pool size (``max_connections``, default 100 per
+    event loop) wait up to ``pool_timeout`` seconds (default 10) for a connection, then raise
+    :class:`~sessions_plus.PoolExhaustedError`.
     """
 
     def __init__(
@@ -67,6 +76,10 @@ class RedisStore(ConversationStore):
         key_prefix: str = DEFAULT_KEY_PREFIX,
         ttl: float | None = None,
         refresh_on_read: bool = False,
+        durability: str = "primary",
+        replicas: int | None = None,
+        wait_ms: int | None = None,
+        pool_timeout: float = DEFAULT_POOL_TIMEOUT,
         **common: Any,
     ) -> None:
         super().__init__(ttl=ttl, refresh_on_read=refresh_on_read, **common)
@@ -75,7 +88,12 @@ class RedisStore(ConversationStore):
         if "{" in key_prefix or "}" in key_prefix:
             raise ConfigurationError("key_prefix must not contain '{' or '}' (hash tag braces)")
         self.key_prefix = key_prefix
-        self._clients = Clients(client)
+        self.durability = durability
+        self._clients = Clients(
+            client,
+            durability=Durability.of(durability, replicas, wait_ms),
+            pool_timeout=pool_timeout,
+        )
         self._keys = Keys(key_prefix)
         ttl_ms = "0" if self.ttl is None else str(max(1, round(self.ttl * 1000)))
         self._calls = Calls(self._clients, self._keys, ttl_ms)
@@ -92,12 +110,15 @@ class RedisStore(ConversationStore):
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Self:
         """Open a store on ``redis://``, ``rediss://`` (TLS), ``redis+cluster://`` or
-        ``rediss+cluster://`` (or either of the first two with ``?cluster=true``).
+        ``rediss+cluster://`` (or either of the first two with ``?cluster=true``), or through
+        Redis Sentinel: ``redis+sentinel://h1:26379,h2:26379/mymaster/0`` (``rediss+sentinel``
+        for TLS; ``sentinel_username`` / ``sentinel_password`` if the Sentinels need them).
 
         Options (query parameters or keyword arguments; keywords win): the store's ``ttl``,
         ``refresh_on_read``, ``key_prefix``, ``on_corrupt``, ``max_record_bytes``,
-        ``max_records``, ``read_only``; ``cluster``; ``retries`` after a connection error
-        (default 2, short jittered backoff); and redis-py connection options:
+        ``max_records``, ``read_only``; ``durability`` (``primary`` or ``replicated``),
+        ``replicas``, ``wait_ms``, ``pool_timeout``; ``cluster``; ``retries`` after a
+        connection error (default 2, short jittered backoff); and redis-py connection options:
         ``socket_timeout`` (default 5 s), ``socket_connect_timeout`` (default 2 s),
         ``max_connections``, ``health_check_interval``, ``socket_keepalive``, ``client_name``,
         ``protocol``, ``ssl_cert_reqs``, ``ssl_ca_certs``, ``ssl_certfile``, ``ssl_keyfile``,
@@ -166,11 +187,9 @@ class RedisStore(ConversationStore):
         conn = await self._conn()
         key = self._keys.log(query.session_id, query.stream)
         try:
-            blobs = await conn.client.execute_command(
-                "LRANGE", key, 0 if query.limit is None else -query.limit, -1
+            blobs = await self._clients.command(
+                conn, "LRANGE", key, 0 if query.limit is None else -query.limit, -1
             )
-        except UNAVAILABLE as exc:
-            raise unavailable(exc) from exc
         except redis_errors.ResponseError:
             return None  # a stream of the previous layout (a hash): the script reads it
         if not blobs:
