@@ -73,9 +73,11 @@ _REFRESH_FAILURES: tuple[type[BaseException], ...] = (
 _BACKOFF = ExponentialWithJitterBackoff(base=0.05, cap=0.5)
 
 
-def marker_key(key: str) -> str:
+def marker_key(key: str | bytes) -> str:
     """A key in ``key``'s cluster slot and under its prefix: ``P:{E}:meta`` -> ``P:{E}:wait``,
-    ``P:index`` -> ``P:{P:index}:wait``."""
+    ``P:index`` -> ``P:{P:index}:wait`` (keys may come encoded: calls send KEYS as bytes)."""
+    if isinstance(key, bytes):
+        key = key.decode()
     opening = key.find("{")
     closing = key.find("}", opening + 1)
     if opening >= 0 and closing > opening + 1:
@@ -118,10 +120,10 @@ class Durability:
     ) -> Any:
         """Run a write script, then confirm it with WAIT; return the script's reply."""
         call = ("EVALSHA", script.sha, len(keys), *keys, *args)
-        result, confirmed = await self._send(client, cluster, call, keys[0])
+        result, confirmed = await self._send(client, cluster, call, _text(keys[0]))
         if isinstance(result, redis_errors.NoScriptError):
             call = ("EVAL", script.source, len(keys), *keys, *args)
-            result, confirmed = await self._send(client, cluster, call, keys[0])
+            result, confirmed = await self._send(client, cluster, call, _text(keys[0]))
         if isinstance(result, list) and result and result[0] in NOTHING_WRITTEN:
             return result
         return self._outcome(result, confirmed)
@@ -166,6 +168,10 @@ class Durability:
                 pipe.execute_command(*command)
             results = await pipe.execute(raise_on_error=False)
         return results[0], results[2]
+
+
+def _text(key: str | bytes) -> str:
+    return key.decode() if isinstance(key, bytes) else key
 
 
 async def _cluster_pipeline(client: Any, commands: list[tuple[Any, ...]], key: str) -> list[Any]:
