@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...records import RawRecord
-from .keys import blob_pk, parse_number, split_sort_key
-from .meta import TTL_ATTRIBUTE, Item
+from .keys import Item, blob_pk, parse_number, split_sort_key
+from .meta import TTL_ATTRIBUTE
 
 INLINE_LIMIT = 350_000
 """Largest payload stored inside its item (bytes), leaving room for keys and attributes."""
@@ -153,3 +153,16 @@ def item_seq(item: Item) -> tuple[int, int]:
 def session_expires(item: Item) -> float | None:
     value: Any = item.get("x")
     return None if value is None else float(value["N"])
+
+
+def projection(*attributes: str) -> dict[str, Any]:
+    """Query parameters that return only ``attributes`` (as placeholders: some, like ``ts``,
+    are DynamoDB reserved words)."""
+    return {
+        "ProjectionExpression": ", ".join(f"#{name}" for name in attributes),
+        "ExpressionAttributeNames": {f"#{name}": name for name in attributes},
+    }
+
+
+KEYS_PROJECTION = projection("pk", "sk", "bn", "w")
+"""Keys plus what locates a record's chunk items: for deletes and TTL updates."""

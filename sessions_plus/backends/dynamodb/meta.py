@@ -12,12 +12,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ...records import SessionInfo
-from .keys import meta_pk, parse_number
+from .keys import Item, meta_pk, parse_number
 
 TTL_ATTRIBUTE = "expiration_time"
 """The table's TTL attribute (seed schema)."""
-
-Item = dict[str, Any]
 
 
 @dataclass(frozen=True)

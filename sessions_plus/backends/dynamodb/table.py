@@ -11,8 +11,9 @@ import asyncio
 import logging
 from typing import Any
 
-from ...errors import ConfigurationError
+from ...errors import ConfigurationError, StoreNotFoundError
 from .client import Client, call
+from .errors import ResourceInUse, ValidationFailed
 from .meta import TTL_ATTRIBUTE
 
 logger = logging.getLogger("sessions_plus.dynamodb")
@@ -36,7 +37,7 @@ async def ensure_table(client: Client, table: str, *, create: bool) -> None:
     description = await _describe(client, table)
     if description is None:
         if not create:
-            raise ConfigurationError(
+            raise StoreNotFoundError(
                 f"DynamoDB table {table!r} does not exist. Create it (see "
                 "integrations/aws/dynamodb-table.yaml) or pass create_table=True"
             )
@@ -74,10 +75,8 @@ def check_key_schema(table: str, description: dict[str, Any]) -> None:
 async def _describe(client: Client, table: str) -> dict[str, Any] | None:
     try:
         result = await call(client, table, "describe_table", TableName=table)
-    except ConfigurationError as exc:
-        if "not found" in str(exc):
-            return None
-        raise
+    except StoreNotFoundError:
+        return None
     description: dict[str, Any] = result["Table"]
     return description
 
@@ -93,9 +92,7 @@ async def _create(client: Client, table: str) -> dict[str, Any]:
             AttributeDefinitions=ATTRIBUTE_DEFINITIONS,
             BillingMode=BILLING_MODE,
         )
-    except Exception as exc:
-        if "ResourceInUseException" not in str(exc):
-            raise
+    except ResourceInUse:
         described = await _describe(client, table)  # another process created it first
         if described is None:
             raise
@@ -151,8 +148,6 @@ async def _ensure_ttl(client: Client, table: str, *, enable: bool) -> None:
             TableName=table,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
         )
-    except Exception as exc:
+    except ValidationFailed as exc:
         # DISABLING, or another process enabling it at the same moment: a change is in progress.
-        if "ValidationException" not in str(exc) and "in progress" not in str(exc).lower():
-            raise
         logger.info("TTL change already in progress on DynamoDB table %r: %s", table, exc)

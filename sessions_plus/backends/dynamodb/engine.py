@@ -1,0 +1,275 @@
+"""The write engine: every change to a session is one conditional TransactWriteItems.
+
+A write is described by a *build*: a coroutine that, given the session's meta item as last
+seen (None if there is none) and the time, returns a :class:`Plan` (the new meta plus the other
+actions of one transaction) or :class:`Done` (nothing to write). :class:`WriteEngine` commits
+the plan on the condition that the meta item is still the one the build saw (its version and
+incarnation), so seqs are assigned atomically; a writer that loses the race gets the fresh meta
+back from DynamoDB (``ReturnValuesOnConditionCheckFailure``), rebuilds and retries with backoff.
+
+Tasks of one store on one event loop write one session one at a time (``turn``): they would
+only conflict with each other in DynamoDB. Metas are cached per store (LRU), so an append to a
+session this store wrote last is a single request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...errors import ConflictError, SessionsPlusError
+from .client import Table
+from .errors import TransactionCancelled
+from .incarnations import begin, expiration, remove_incarnation, superseded
+from .items import chunk_items
+from .keys import Item, meta_key
+from .meta import Meta
+
+logger = logging.getLogger("sessions_plus.dynamodb")
+
+CACHE_SIZE = 4096
+"""Metas cached per store."""
+
+
+class Busy(Exception):
+    """Another writer holds the session's lease (a multi-transaction write is under way)."""
+
+
+class NeedsSteps(Exception):
+    """The write does not fit one transaction."""
+
+
+@dataclass
+class Done:
+    """A write that turned out to need no change (``result`` is returned as is)."""
+
+    result: Any
+
+
+@dataclass
+class Plan:
+    """One TransactWriteItems: the new meta (None deletes it) plus other actions."""
+
+    meta: Meta | None
+    result: Any = None
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    uploads: list[tuple[str, list[bytes]]] = field(default_factory=list)
+    """Chunk items to write before the transaction: (write id, chunks)."""
+    cleanup: list[Item] = field(default_factory=list)
+    """Keys the committed write made unreachable (deleted afterwards, best effort)."""
+    refresh: Meta | None = None
+    """The live meta whose items must get the new horizon before this write."""
+    after: Callable[[], Awaitable[None]] | None = None
+    """More best-effort cleanup once committed."""
+
+
+Build = Callable[[Meta | None, float], Awaitable[Plan | Done]]
+
+
+class WriteEngine:
+    """Builds, commits and retries conditional transactions on one table."""
+
+    def __init__(self, table: Table, *, ttl: float | None, max_conflict_retries: int) -> None:
+        self.table = table
+        self.ttl = ttl
+        self.max_conflict_retries = max_conflict_retries
+        self._cache: OrderedDict[str, Meta | None] = OrderedDict()
+        self._lock = threading.Lock()
+        self._turns: dict[
+            tuple[asyncio.AbstractEventLoop, str], tuple[asyncio.Lock, list[int]]
+        ] = {}
+
+    # ------------------------------------------------------------------ meta cache
+
+    def cached(self, session_id: str) -> tuple[bool, Meta | None]:
+        with self._lock:
+            if session_id in self._cache:
+                self._cache.move_to_end(session_id)
+                return True, self._cache[session_id]
+            return False, None
+
+    def remember(self, session_id: str, meta: Meta | None) -> None:
+        with self._lock:
+            self._cache[session_id] = meta
+            self._cache.move_to_end(session_id)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    async def load_meta(self, session_id: str) -> Meta | None:
+        """The session's meta item, read strongly consistent (and cached)."""
+        result = await self.table.call("get_item", Key=meta_key(session_id), ConsistentRead=True)
+        item = result.get("Item")
+        meta = None if item is None else Meta.from_item(item)
+        self.remember(session_id, meta)
+        return meta
+
+    def begin(self, session_id: str, meta: Meta | None, now: float) -> tuple[Meta, Meta | None]:
+        """See :func:`.incarnations.begin` (with this store's TTL)."""
+        return begin(session_id, meta, now, self.ttl)
+
+    # ------------------------------------------------------------------ the write loop
+
+    @contextlib.asynccontextmanager
+    async def turn(self, session_id: str) -> AsyncIterator[None]:
+        """Tasks of this store on one loop write a session one at a time."""
+        key = (asyncio.get_running_loop(), session_id)
+        with self._lock:
+            entry = self._turns.get(key)
+            if entry is None:
+                entry = self._turns[key] = (asyncio.Lock(), [0])
+            entry[1][0] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            with self._lock:
+                entry[1][0] -= 1
+                if entry[1][0] == 0:
+                    del self._turns[key]
+
+    async def mutate(self, session_id: str, build: Build) -> Any:
+        """Run ``build`` against the session's meta and commit its plan, retrying conflicts."""
+        async with self.turn(session_id):
+            return await self._mutate_now(session_id, build)
+
+    async def _mutate_now(self, session_id: str, build: Build) -> Any:
+        hit, meta = self.cached(session_id)
+        fresh = not hit
+        if not hit:
+            meta = await self.load_meta(session_id)
+        uploaded: dict[str, int | None] = {}
+        conflicts = 0
+        while True:
+            now = time.time()
+            try:
+                outcome = await build(meta, now)
+            except Busy:
+                if fresh:
+                    conflicts = await self._backoff(session_id, conflicts)
+                meta, fresh = await self.load_meta(session_id), True
+                continue
+            except (SessionsPlusError, ValueError):
+                if fresh:
+                    raise
+                meta, fresh = await self.load_meta(session_id), True
+                continue
+            if isinstance(outcome, Done):
+                if fresh:
+                    return outcome.result
+                meta, fresh = await self.load_meta(session_id), True
+                continue
+            plan = outcome
+            try:
+                await self._commit(session_id, meta, plan, uploaded)
+            except TransactionCancelled as cancelled:
+                meta, fresh = await self._after_cancel(session_id, cancelled), True
+                conflicts = await self._backoff(session_id, conflicts, uploaded)
+                continue
+            self.remember(session_id, plan.meta)
+            await self._cleanup(plan, superseded(meta, plan.meta))
+            return plan.result
+
+    async def _commit(
+        self, session_id: str, old: Meta | None, plan: Plan, uploaded: dict[str, int | None]
+    ) -> None:
+        if plan.refresh is not None:
+            from .incarnations import refresh_items
+
+            await refresh_items(self.table, plan.refresh, plan.meta)
+        expires = expiration(plan.meta)
+        for write_id, chunks in plan.uploads:
+            if write_id in uploaded and _covers(uploaded[write_id], expires):
+                continue
+            items = chunk_items(session_id, write_id, chunks, expires)
+            await self.table.batch_write([{"PutRequest": {"Item": item}} for item in items])
+            uploaded[write_id] = expires
+        condition = meta_condition(old)
+        if plan.meta is None:
+            meta_action: dict[str, Any] = {
+                "Delete": {"TableName": self.table.name, "Key": meta_key(session_id)}
+            }
+        else:
+            item = plan.meta.to_item(self.ttl)
+            meta_action = {"Put": {"TableName": self.table.name, "Item": item}}
+        meta_action[next(iter(meta_action))].update(condition)
+        for action in plan.actions:
+            action[next(iter(action))]["TableName"] = self.table.name
+        await self.table.call("transact_write_items", TransactItems=[meta_action, *plan.actions])
+
+    async def _after_cancel(self, session_id: str, cancelled: TransactionCancelled) -> Meta | None:
+        """The meta to retry from: the one DynamoDB returned, or a fresh read."""
+        if cancelled.meta_condition_failed:
+            item = cancelled.reasons[0].get("Item")
+            meta = None if not item else Meta.from_item(item)
+            self.remember(session_id, meta)
+            return meta
+        return await self.load_meta(session_id)
+
+    async def _backoff(
+        self, session_id: str, conflicts: int, uploaded: dict[str, int | None] | None = None
+    ) -> int:
+        conflicts += 1
+        if conflicts > self.max_conflict_retries:
+            if uploaded:
+                from .chunks import delete_blobs
+
+                await delete_blobs(self.table, session_id, list(uploaded))
+            raise ConflictError(
+                f"session {session_id!r}: concurrent writers kept conflicting; "
+                f"gave up after {self.max_conflict_retries} retries (nothing was written)"
+            )
+        if conflicts > 1:
+            await asyncio.sleep(random.uniform(0, min(0.5, 0.004 * 2 ** min(conflicts, 8))))
+        return conflicts
+
+    async def _cleanup(self, plan: Plan, old: Meta | None) -> None:
+        """Best-effort removal of what the committed write made unreachable."""
+        try:
+            if plan.cleanup:
+                await self.table.batch_write(
+                    [{"DeleteRequest": {"Key": key}} for key in plan.cleanup]
+                )
+            if plan.after is not None:
+                await plan.after()
+            if old is not None:
+                await remove_incarnation(self.table, old)
+        except Exception:  # the write itself succeeded; leftovers are invisible garbage
+            logger.warning("DynamoDB cleanup after a write failed", exc_info=True)
+
+
+def meta_condition(old: Meta | None) -> dict[str, Any]:
+    """The condition a transaction puts on the meta item: unchanged since ``old`` was read."""
+    if old is None:
+        return {
+            "ConditionExpression": "attribute_not_exists(#p)",
+            "ExpressionAttributeNames": {"#p": "pk"},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    return {
+        "ConditionExpression": "#v = :v AND #i = :i",
+        "ExpressionAttributeNames": {"#v": "ver", "#i": "inc"},
+        "ExpressionAttributeValues": {
+            ":v": {"N": str(old.version)},
+            ":i": {"S": old.incarnation},
+        },
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+def _covers(written: int | None, needed: int | None) -> bool:
+    """Chunk items written with expiration ``written`` are good for a write needing ``needed``."""
+    if written is None or needed is None:
+        return written is None and needed is None
+    return written >= needed
