@@ -76,18 +76,18 @@ def superseded(old: Meta | None, new: Meta | None) -> Meta | None:
 async def incarnation_keys(
     table: Table, old: Meta, *, whole_generations: bool
 ) -> tuple[list[Item], list[Item]]:
-    """Keys of ``old``'s record items (its streams' current generations, up to their
-    counts or whole), and of the chunk items its records and documents own."""
+    """Keys of ``old``'s record items (its streams' records, or their whole current
+    generations), and of the chunk items its records and documents own."""
     records: list[Item] = []
     chunks: list[Item] = []
     for stream, state in old.streams.items():
-        last = SPAN - 1 if whole_generations else state.count
+        lo, hi = 0, SPAN - 1 if whole_generations else state.last  # markers included
         items = await table.query(
             "pk = :p AND sk BETWEEN :a AND :b",
             {
                 ":p": {"S": log_pk(old.session_id, stream)},
-                ":a": {"N": str(sort_key(state.gen, 0))},
-                ":b": {"N": str(sort_key(state.gen, last))},
+                ":a": {"N": str(sort_key(state.gen, lo))},
+                ":b": {"N": str(sort_key(state.gen, hi))},
             },
             projection=KEYS_PROJECTION,
         )

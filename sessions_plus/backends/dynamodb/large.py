@@ -16,14 +16,17 @@ from ...errors import ConflictError
 from .chunks import chunk_keys_of
 from .engine import Build, Busy, Done, Plan, WriteEngine
 from .items import Packed
-from .keys import new_token
+from .keys import SPAN, Item, new_gen, new_token
 from .logs import (
     MAX_TRANSACTION_BYTES,
     MAX_TRANSACTION_ITEMS,
     check_position,
+    dropper,
     fresh_gen,
+    kept_from,
     range_items,
     record,
+    top_fix,
     uploads,
 )
 from .meta import Meta, StreamState
@@ -38,9 +41,10 @@ LOCK_LEASE = 60.0
 class LargeWriter:
     """Multi-transaction appends and splices of one store."""
 
-    def __init__(self, engine: WriteEngine, reader: Reader) -> None:
+    def __init__(self, engine: WriteEngine, reader: Reader, max_records: int | None) -> None:
         self.engine = engine
         self.reader = reader
+        self.max_records = max_records
 
     async def write(self, write: LogWrite, packed: list[Packed], write_ids: list[str]) -> int:
         """Lock, truncate, append in batches, unlock.
@@ -57,10 +61,22 @@ class LargeWriter:
             if base.locked_by_other(None, now):
                 raise Busy
             state = base.streams.get(stream)
-            count = 0 if state is None else state.count
-            first = check_position(session_id, stream, count, start, write.if_last_seq)
+            last = 0 if state is None else state.last
+            at = check_position(session_id, stream, last, start, write.if_last_seq)
+            locked = base.evolve(lock=(token, now + LOCK_LEASE))
+            if state is None or state.last == 0 or at >= state.first:
+                return Plan(meta=locked, result=at, refresh=refresh)
+            # A splice reaching back before the first seq replaces the whole stream: start an
+            # empty generation there (the old one is dropped after).
+            gen = new_gen(state.gen)
+            marker = record(base, stream, gen, 0, new_token(), None, created_at=now)
+            streams = {**base.streams, stream: StreamState(gen, at - 1, at)}
             return Plan(
-                meta=base.evolve(lock=(token, now + LOCK_LEASE)), result=first, refresh=refresh
+                meta=locked.evolve(streams=streams),
+                result=at,
+                actions=[{"Put": {"Item": marker}}],
+                refresh=refresh,
+                after=dropper(self.reader, session_id, stream, state.gen, 0, SPAN - 1),
             )
 
         first = int(await mutate(session_id, lock))
@@ -96,15 +112,19 @@ class LargeWriter:
             self._owned(session_id, meta, token, now)
             base, refresh = self.engine.begin(session_id, meta, now)
             state = base.streams.get(stream)
-            if state is None or state.count < first:
+            if state is None or state.last < first:
                 return Done(False)
-            lo = max(first, state.count - (MAX_TRANSACTION_ITEMS - 2))
-            old = await range_items(self.reader, session_id, stream, state.gen, lo, state.count)
-            streams = {**base.streams, stream: StreamState(state.gen, lo - 1)}
+            lo = max(first, state.last - (MAX_TRANSACTION_ITEMS - 3))
+            old = await range_items(self.reader, session_id, stream, state.gen, lo, state.last)
+            new_state = StreamState(state.gen, lo - 1, state.first if lo > 1 else 1)
+            actions: list[Item] = [{"Delete": {"Key": {"pk": i["pk"], "sk": i["sk"]}}} for i in old]
+            actions += top_fix(base, stream, state.gen, new_state.first, lo - 1, now)
             return Plan(
-                meta=base.evolve(streams=streams, lock=(token, now + LOCK_LEASE)),
+                meta=base.evolve(
+                    streams={**base.streams, stream: new_state}, lock=(token, now + LOCK_LEASE)
+                ),
                 result=True,
-                actions=[{"Delete": {"Key": {"pk": i["pk"], "sk": i["sk"]}}} for i in old],
+                actions=actions,
                 cleanup=chunk_keys_of(session_id, old),
                 refresh=refresh,
             )
@@ -120,8 +140,18 @@ class LargeWriter:
             self._owned(session_id, meta, token, now)
             base, refresh = self.engine.begin(session_id, meta, now)
             state = base.streams.get(stream)
-            count = 0 if state is None else state.count
+            end = 0 if state is None else state.last
+            first = 1 if state is None or state.last == 0 else state.first
             gen = state.gen if state is not None else fresh_gen(meta, stream)
+            new_last = end + len(packed)
+            kept = kept_from(first, new_last, self.max_records)
+            puts = [
+                (seq, one, write_id)
+                for seq, one, write_id in zip(
+                    range(end + 1, new_last + 1), packed, write_ids, strict=True
+                )
+                if seq >= kept
+            ]
             actions = [
                 {
                     "Put": {
@@ -129,24 +159,26 @@ class LargeWriter:
                             base,
                             stream,
                             gen,
-                            count + 1 + offset,
+                            seq,
                             write_id,
                             one,
                             created_at=now,
                             format=write.format,
                             author=write.author,
+                            first=kept,
                         )
                     }
                 }
-                for offset, (one, write_id) in enumerate(zip(packed, write_ids, strict=True))
+                for seq, one, write_id in puts
             ]
-            streams = {**base.streams, stream: StreamState(gen, count + len(packed))}
+            streams = {**base.streams, stream: StreamState(gen, new_last, kept)}
             return Plan(
                 meta=base.evolve(streams=streams, lock=None if last else (token, now + LOCK_LEASE)),
-                result=count + 1,
+                result=end + 1,
                 actions=actions,
-                uploads=uploads(packed, write_ids),
+                uploads=uploads([p for _, p, _ in puts], [w for _, _, w in puts]),
                 refresh=refresh,
+                after=dropper(self.reader, session_id, stream, gen, first, min(kept - 1, end)),
             )
 
         return build

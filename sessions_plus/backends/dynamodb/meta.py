@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ...records import SessionInfo
+from ...records import SessionInfo, StreamRange
 from .keys import Item, meta_pk, parse_number
 
 TTL_ATTRIBUTE = "expiration_time"
@@ -20,14 +20,30 @@ TTL_ATTRIBUTE = "expiration_time"
 
 @dataclass(frozen=True)
 class StreamState:
+    """A stream's current generation and the seqs it holds, ``first..last`` (empty when
+    ``first == last + 1``; ``last == 0``: never written, or cleared: forgotten)."""
+
     gen: int
-    count: int
+    last: int
+    first: int = 1
+
+    @property
+    def count(self) -> int:
+        return max(0, self.last - self.first + 1)
+
+    def range(self) -> StreamRange:
+        return StreamRange(self.first, self.last)
 
 
 @dataclass(frozen=True)
 class DocState:
+    """A document's current version: its write id and chunk count. ``detached``: the
+    version has no document item, its payload is all in chunk items (written by a restore
+    too large for one transaction, before the meta item switched to it)."""
+
     write_id: str
     chunks: int
+    detached: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,7 +78,7 @@ class Meta:
             created_at=self.created_at,
             updated_at=self.updated_at,
             expires_at=self.expires_at,
-            streams={name: s.count for name, s in sorted(self.streams.items()) if s.count},
+            ranges={name: s.range() for name, s in sorted(self.streams.items()) if s.last},
         )
 
     def to_item(self, ttl: float | None) -> Item:
@@ -74,18 +90,8 @@ class Meta:
             "ver": {"N": str(self.version)},
             "ca": {"N": repr(self.created_at)},
             "ua": {"N": repr(self.updated_at)},
-            "st": {
-                "M": {
-                    name: {"L": [{"N": str(s.gen)}, {"N": str(s.count)}]}
-                    for name, s in self.streams.items()
-                }
-            },
-            "dc": {
-                "M": {
-                    name: {"L": [{"S": d.write_id}, {"N": str(d.chunks)}]}
-                    for name, d in self.docs.items()
-                }
-            },
+            "st": {"M": {name: {"L": _stream_attr(s)} for name, s in self.streams.items()}},
+            "dc": {"M": {name: {"L": _doc_attr(d)} for name, d in self.docs.items()}},
         }
         if self.expires_at is not None:
             item["ex"] = {"N": repr(self.expires_at)}
@@ -100,11 +106,11 @@ class Meta:
     @classmethod
     def from_item(cls, item: Item) -> Meta:
         streams = {
-            name: StreamState(parse_number(v["L"][0]["N"]), parse_number(v["L"][1]["N"]))
+            name: StreamState(*(parse_number(part["N"]) for part in v["L"]))
             for name, v in item.get("st", {}).get("M", {}).items()
         }
         docs = {
-            name: DocState(v["L"][0]["S"], parse_number(v["L"][1]["N"]))
+            name: DocState(v["L"][0]["S"], parse_number(v["L"][1]["N"]), len(v["L"]) > 2)
             for name, v in item.get("dc", {}).get("M", {}).items()
         }
         lock = None
@@ -122,3 +128,18 @@ class Meta:
             docs=docs,
             lock=lock,
         )
+
+
+def _stream_attr(state: StreamState) -> list[Item]:
+    """``[gen, last]``, plus ``first`` once it is not 1 (older metas have two entries)."""
+    attr = [{"N": str(state.gen)}, {"N": str(state.last)}]
+    if state.first != 1:
+        attr.append({"N": str(state.first)})
+    return attr
+
+
+def _doc_attr(doc: DocState) -> list[Item]:
+    attr: list[Item] = [{"S": doc.write_id}, {"N": str(doc.chunks)}]
+    if doc.detached:
+        attr.append({"N": "1"})
+    return attr

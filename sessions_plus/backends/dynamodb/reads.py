@@ -17,17 +17,26 @@ from ...errors import CorruptRecordError
 from .chunks import read_chunks
 from .client import Table
 from .engine import WriteEngine
-from .items import chunk_count, is_marker, item_seq, projection, session_expires, unpack
+from .items import (
+    chunk_count,
+    is_marker,
+    item_seq,
+    projection,
+    session_expires,
+    stream_first,
+    unpack,
+)
 from .keys import Item, log_pk, sort_key
 
 TOMBSTONE = "-"
 """Incarnation of a deletion tombstone (real incarnations are hex)."""
 
-PAYLOAD_PROJECTION = projection("sk", "x", "m", "p", "z", "bn")
+PAYLOAD_PROJECTION = projection("sk", "x", "m", "p", "z", "bn", "fs", "pd")
 """What a payload-only read needs: the seq, the top item's liveness (``x``: a tombstone's is
-0), the payload (or its chunk count; the write id naming the chunks is fetched when needed).
-Every attribute left out is one less per item for DynamoDB to return and botocore to parse."""
-RECORD_PROJECTION = projection("sk", "x", "m", "p", "z", "bn", "ts", "f", "a")
+0), where the stream starts (``fs``), whether the top item is committed (``pd``), and the
+payload (or its chunk count; the write id naming the chunks is fetched when needed). Every
+attribute left out is one less per item for DynamoDB to return and botocore to parse."""
+RECORD_PROJECTION = projection("sk", "x", "m", "p", "z", "bn", "fs", "pd", "ts", "f", "a")
 """What a whole-record read needs: the above plus the record's header."""
 
 VISIBILITY_RETRIES = 3
@@ -65,8 +74,8 @@ class Reader:
             state = meta.streams.get(stream)
             if state is None:
                 return []
-            lo = after or 0
-            hi = state.count if before is None else min(state.count, before - 1)
+            lo = max(after or 0, state.first - 1)
+            hi = state.last if before is None else min(state.last, before - 1)
             if lo >= hi:
                 return []
             if limit is not None:
@@ -133,16 +142,16 @@ class Reader:
         top = items[0]
         expires = session_expires(top)
         tombstone = "inc" in top and top["inc"]["S"] == TOMBSTONE  # its x (0) says so too
-        if tombstone or (expires is not None and expires <= time.time()):
+        if tombstone or "pd" in top or (expires is not None and expires <= time.time()):
             return None
-        gen, count = item_seq(top)
-        lo = after or 0
-        if is_marker(top) or count <= lo:
+        gen, last = item_seq(top)
+        lo = max(after or 0, stream_first(top) - 1)
+        if is_marker(top) or last <= lo:
             return []
-        want = count - lo if limit is None else min(limit, count - lo)
+        want = last - lo if limit is None else min(limit, last - lo)
         picked = items[:want]
         if len(picked) < want or any(
-            is_marker(item) or item_seq(item) != (gen, count - index)
+            is_marker(item) or item_seq(item) != (gen, last - index)
             for index, item in enumerate(picked)
         ):
             return None

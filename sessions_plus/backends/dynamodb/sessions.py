@@ -28,12 +28,17 @@ class Sessions:
         self.engine = engine
         self.table = engine.table
 
-    async def delete(self, session_id: str) -> bool:
-        return bool(await self.engine.mutate(session_id, self.delete_build(session_id, False)))
+    async def delete(self, session_id: str, updated_before: float | None) -> bool:
+        build = self.delete_build(session_id, False, updated_before)
+        return bool(await self.engine.mutate(session_id, build))
 
-    def delete_build(self, session_id: str, only_expired: bool) -> Build:
+    def delete_build(
+        self, session_id: str, only_expired: bool, updated_before: float | None = None
+    ) -> Build:
         """Delete the meta item and put a tombstone on top of every stream, atomically; then
-        remove the session's items (a snapshot taken before, so a new incarnation is spared)."""
+        remove the session's items (a snapshot taken before, so a new incarnation is spared).
+        With ``updated_before`` only a session last written before then: the transaction's
+        condition on the meta item's version makes the check and the delete one step."""
         table = self.table
 
         async def build(meta: Meta | None, now: float) -> Plan | Done:
@@ -41,6 +46,8 @@ class Sessions:
                 return Done(False)
             live = meta.live(now)
             if only_expired and live:
+                return Done(False)
+            if live and updated_before is not None and meta.updated_at >= updated_before:
                 return Done(False)
             snapshot: dict[str, list[Item]] = {}
             for stream in meta.streams:

@@ -100,8 +100,8 @@ class DynamoDBStore(ConversationStore):
             self._table, ttl=self.ttl, max_conflict_retries=max_conflict_retries
         )
         self._reader = Reader(self._table, self._engine)
-        self._logs = LogWriter(self._engine, self._reader)
-        self._large = LargeWriter(self._engine, self._reader)
+        self._logs = LogWriter(self._engine, self._reader, self.max_records)
+        self._large = LargeWriter(self._engine, self._reader, self.max_records)
         self._docs = DocStore(self._engine)
         self._sessions = Sessions(self._engine)
 
@@ -142,7 +142,12 @@ class DynamoDBStore(ConversationStore):
         self._check_open()
         conn = await self._conns.get()
         if not self._table_ready:
-            await ensure_table(conn.client, self.table_name, create=self.create_table)
+            await ensure_table(
+                conn.client,
+                self.table_name,
+                create=self.create_table and not self.read_only,
+                read_only=self.read_only,
+            )
             self._table_ready = True
         return conn.client
 
@@ -188,6 +193,9 @@ class DynamoDBStore(ConversationStore):
     async def clear_log(self, session_id: str, stream: str) -> None:
         await self._logs.clear(session_id, stream)
 
+    async def trim_log(self, session_id: str, stream: str, keep_last: int) -> int:
+        return await self._logs.trim(session_id, stream, keep_last)
+
     # ------------------------------------------------------------------ documents
 
     async def write_doc(self, write: DocWrite) -> bool:
@@ -210,9 +218,7 @@ class DynamoDBStore(ConversationStore):
     # ------------------------------------------------------------------ sessions
 
     async def delete_session(self, session_id: str, updated_before: float | None = None) -> bool:
-        if updated_before is not None:  # contract v2: the backend's owner implements it
-            raise NotImplementedError(f"{type(self).__name__}: delete(updated_before=) not yet")
-        return await self._sessions.delete(session_id)
+        return await self._sessions.delete(session_id, updated_before)
 
     async def session_info(self, session_id: str) -> SessionInfo | None:
         return await self._sessions.info(session_id, self.refresh_on_read)

@@ -32,20 +32,23 @@ ACTIVE_TIMEOUT = 120.0
 """Seconds to wait for a new table to become ACTIVE."""
 
 
-async def ensure_table(client: Client, table: str, *, create: bool) -> None:
-    """Make sure ``table`` exists with a fitting key schema and TTL on ``expiration_time``."""
+async def ensure_table(client: Client, table: str, *, create: bool, read_only: bool) -> None:
+    """Make sure ``table`` exists with a fitting key schema and TTL on ``expiration_time``
+    (``create``: make what is missing; ``read_only``: change nothing, only check)."""
     description = await _describe(client, table)
     if description is None:
         if not create:
+            how = "the store is read-only" if read_only else "create_table=False"
             raise StoreNotFoundError(
-                f"DynamoDB table {table!r} does not exist. Create it (see "
+                f"DynamoDB table {table!r} does not exist ({how}). Create it (see "
                 "integrations/aws/dynamodb-table.yaml) or pass create_table=True"
             )
         description = await _create(client, table)
     check_key_schema(table, description)
     if description.get("TableStatus") != "ACTIVE":
         await _wait_active(client, table)
-    await _ensure_ttl(client, table, enable=create)
+    if not read_only:
+        await _ensure_ttl(client, table, enable=create)
 
 
 def check_key_schema(table: str, description: dict[str, Any]) -> None:
