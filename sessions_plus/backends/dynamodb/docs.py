@@ -76,6 +76,8 @@ class DocStore:
             if not meta.live(time.time()) or doc is None:
                 return None
             item = found.get(doc_pk(session_id, name))
+            if doc.detached:  # written ahead by a restore: all in chunk items
+                item = {"w": {"S": doc.write_id}, "bn": {"N": str(doc.chunks)}, "z": {"N": "1"}}
             if item is not None and item["w"]["S"] == doc.write_id:
                 chunks = None
                 if doc.chunks:

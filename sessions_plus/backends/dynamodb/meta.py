@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ...records import SessionInfo, StreamRange
+from .index import expiry_attributes
 from .keys import Item, meta_pk, parse_number
 
 TTL_ATTRIBUTE = "expiration_time"
@@ -95,6 +96,7 @@ class Meta:
         }
         if self.expires_at is not None:
             item["ex"] = {"N": repr(self.expires_at)}
+            item.update(expiry_attributes(self.session_id, self.expires_at, ttl))
         if self.horizon is not None:
             item["hz"] = {"N": repr(self.horizon)}
             # The meta item outlives every other item of the session for DynamoDB's sweeper.

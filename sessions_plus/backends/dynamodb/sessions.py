@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
 
 from ...backend import SessionQuery
-from ...errors import ConflictError
+from ...errors import InvalidSessionIdError, SessionsPlusError
+from ...ids import check_session_id
 from ...records import SessionInfo, SessionPage
+from . import index
 from .chunks import chunk_keys_of
 from .engine import Build, Done, Plan, WriteEngine
-from .incarnations import delete_docs
+from .errors import ConditionFailed
+from .incarnations import delete_docs, remove_incarnation
 from .items import KEYS_PROJECTION, chunk_keys, item_seq, record_item
-from .keys import Item, key, log_pk, new_gen, new_token, sort_key
+from .keys import Item, key, log_pk, meta_pk, new_gen, new_token, sort_key
 from .logs import MAX_TRANSACTION_ITEMS
 from .meta import Meta
 from .reads import TOMBSTONE
 
 logger = logging.getLogger("sessions_plus.dynamodb")
+
+PURGE_CONCURRENCY = 8
+"""Expired sessions a purge deletes at the same time."""
 
 
 class Sessions:
@@ -29,12 +36,10 @@ class Sessions:
         self.table = engine.table
 
     async def delete(self, session_id: str, updated_before: float | None) -> bool:
-        build = self.delete_build(session_id, False, updated_before)
+        build = self.delete_build(session_id, updated_before)
         return bool(await self.engine.mutate(session_id, build))
 
-    def delete_build(
-        self, session_id: str, only_expired: bool, updated_before: float | None = None
-    ) -> Build:
+    def delete_build(self, session_id: str, updated_before: float | None = None) -> Build:
         """Delete the meta item and put a tombstone on top of every stream, atomically; then
         remove the session's items (a snapshot taken before, so a new incarnation is spared).
         With ``updated_before`` only a session last written before then: the transaction's
@@ -45,8 +50,6 @@ class Sessions:
             if meta is None:
                 return Done(False)
             live = meta.live(now)
-            if only_expired and live:
-                return Done(False)
             if live and updated_before is not None and meta.updated_at >= updated_before:
                 return Done(False)
             snapshot: dict[str, list[Item]] = {}
@@ -90,7 +93,7 @@ class Sessions:
 
             return Plan(
                 meta=None,
-                result=True if only_expired else live,
+                result=live,
                 actions=[{"Put": {"Item": item}} for item in tombstones],
                 after=remove_items,
             )
@@ -120,57 +123,100 @@ class Sessions:
         meta = await self.live_meta(session_id, refresh)
         return None if meta is None else meta.info()
 
-    async def _scan_metas(
-        self, start: Item | None, extra_filter: str = "", values: dict[str, Any] | None = None
-    ) -> tuple[list[Item], Item | None]:
-        params: dict[str, Any] = {
-            "ConsistentRead": True,
-            "FilterExpression": "begins_with(#p, :m) AND attribute_exists(#sid)" + extra_filter,
-            "ExpressionAttributeNames": {"#p": "pk", "#sid": "sid"},
-            "ExpressionAttributeValues": {":m": {"S": "M"}, **(values or {})},
-        }
-        if extra_filter:
-            params["ExpressionAttributeNames"]["#ex"] = "ex"
-        if start is not None:
-            params["ExclusiveStartKey"] = start
-        page = await self.table.call("scan", **params)
-        return page.get("Items", []), page.get("LastEvaluatedKey")
-
     async def page(self, query: SessionQuery) -> SessionPage:
-        limit, cursor = query.limit, query.cursor
-        if query.prefix:  # contract v2: the backend's owner implements it
-            raise NotImplementedError("DynamoDBStore: list_sessions(prefix=) not yet")
-        if cursor is not None and (not isinstance(cursor, str) or not cursor.startswith("M")):
-            raise ValueError(f"not a DynamoDBStore cursor: {cursor!r}")
-        start = None if cursor is None else key(cursor)
-        found: list[tuple[str, Meta]] = []
-        while True:
-            items, start = await self._scan_metas(start)
-            now = time.time()
-            for item in items:
-                meta = Meta.from_item(item)
-                if meta.live(now):
-                    found.append((item["pk"]["S"], meta))
-                if len(found) == limit:
-                    page = sorted((m for _, m in found), key=lambda m: m.session_id)
-                    return SessionPage([m.info() for m in page], found[-1][0])
-            if start is None:
-                page = sorted((m for _, m in found), key=lambda m: m.session_id)
-                return SessionPage([m.info() for m in page], None)
+        """One Query of the by-id index and one BatchGetItem of the page's meta items."""
+        condition = "#k = :z"
+        values: dict[str, Any] = {":z": {"N": "0"}}
+        if query.prefix:
+            condition += " AND begins_with(#s, :p)"
+            values[":p"] = {"S": query.prefix}
+        params: dict[str, Any] = {
+            "IndexName": index.BY_ID,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#k": "sk", "#s": "sid"} if query.prefix else {"#k": "sk"},
+            "ExpressionAttributeValues": values,
+            "Limit": query.limit,
+        }
+        if query.cursor is not None:
+            try:
+                check_session_id(query.cursor)
+            except InvalidSessionIdError:
+                raise ValueError(f"not a DynamoDBStore cursor: {query.cursor!r}") from None
+            params["ExclusiveStartKey"] = {
+                "sk": {"N": "0"},
+                "sid": {"S": query.cursor},
+                "pk": {"S": meta_pk(query.cursor)},
+            }
+        found = await self.table.call("query", **params)
+        entries = found.get("Items", [])
+        metas = await self._metas([entry["pk"]["S"] for entry in entries])
+        now = time.time()
+        infos = [
+            meta.info()
+            for entry in entries
+            if (meta := metas.get(entry["pk"]["S"])) is not None and meta.live(now)
+        ]
+        more = found.get("LastEvaluatedKey")
+        return SessionPage(infos, str(more["sid"]["S"]) if more else None)
+
+    async def _metas(self, partitions: list[str]) -> dict[str, Meta]:
+        """Meta items by partition key, read strongly consistent (missing ones left out)."""
+        items = await self.table.batch_get([key(pk) for pk in partitions])
+        return {item["pk"]["S"]: Meta.from_item(item) for item in items}
 
     async def purge(self) -> int:
+        """Delete every expired session the by-expiry index names; count those whose meta
+        item this call deleted (the condition on it makes each count exact under races)."""
+        limit = asyncio.Semaphore(PURGE_CONCURRENCY)
+        counts = await asyncio.gather(
+            *(self._purge_shard(shard, limit) for shard in index.shards())
+        )
+        return sum(counts)
+
+    async def _purge_shard(self, shard: str, limit: asyncio.Semaphore) -> int:
         purged = 0
-        start: Item | None = None
-        while True:
-            items, start = await self._scan_metas(
-                start, " AND #ex <= :now", {":now": {"N": repr(time.time())}}
+        now = time.time()
+        async for page in self.table.query_pages(
+            IndexName=index.BY_EXPIRY,
+            KeyConditionExpression="#p = :s AND #k <= :now",
+            ExpressionAttributeNames={"#p": "xp", "#k": "xk"},
+            ExpressionAttributeValues={":s": {"S": shard}, ":now": {"N": repr(now)}},
+        ):
+            for start in range(0, len(page), 100):
+                group = [entry["pk"]["S"] for entry in page[start : start + 100]]
+                metas = await self._metas(group)
+                expired = [m for m in metas.values() if not m.live(time.time())]
+
+                async def one(meta: Meta) -> bool:
+                    async with limit:
+                        return await self.remove_expired(meta)
+
+                purged += sum(await asyncio.gather(*(one(meta) for meta in expired)))
+        return purged
+
+    async def remove_expired(self, meta: Meta) -> bool:
+        """Delete an expired session's meta item (if it is still that one), then its items.
+
+        No tombstones are needed: every record of an expired session carries an expiry in the
+        past, so no read takes it for live.
+        """
+        session_id = meta.session_id
+        try:
+            await self.table.call(
+                "delete_item",
+                Key=key(meta_pk(session_id)),
+                ConditionExpression="#v = :v AND #i = :i",
+                ExpressionAttributeNames={"#v": "ver", "#i": "inc"},
+                ExpressionAttributeValues={
+                    ":v": {"N": str(meta.version)},
+                    ":i": {"S": meta.incarnation},
+                },
             )
-            for item in items:
-                session_id = item["sid"]["S"]
-                try:
-                    if await self.engine.mutate(session_id, self.delete_build(session_id, True)):
-                        purged += 1
-                except ConflictError:
-                    logger.warning("purge skipped busy session %r", session_id)
-            if start is None:
-                return purged
+        except ConditionFailed:
+            return False  # written (a new incarnation) or purged by someone else meanwhile
+        self.engine.remember(session_id, None)
+        try:
+            await remove_incarnation(self.table, meta)
+        except SessionsPlusError:
+            logger.warning("purge: items of %r left behind (invisible)", session_id, exc_info=True)
+        return True

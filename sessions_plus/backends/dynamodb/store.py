@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Any, Self
 from urllib.parse import SplitResult
 
-from ...backend import DocWrite, LogRange, LogWrite, SessionQuery
+from ...backend import DocWrite, ForkRequest, LogRange, LogWrite, SessionQuery
 from ...errors import ConfigurationError
 from ...loops import PerLoop
 from ...options import Options
-from ...records import RawRecord, SessionInfo, SessionPage
+from ...records import RawRecord, RawSnapshot, SessionInfo, SessionPage
 from ...store import ConversationStore
 from .client import Client, Table, client_config, open_client
+from .copies import Copies
 from .docs import DocStore
 from .engine import NeedsSteps, WriteEngine
 from .items import item_seq, pack, raw_record
@@ -104,6 +105,7 @@ class DynamoDBStore(ConversationStore):
         self._large = LargeWriter(self._engine, self._reader, self.max_records)
         self._docs = DocStore(self._engine)
         self._sessions = Sessions(self._engine)
+        self._copies = Copies(self._engine, self._reader)
 
     @classmethod
     def _from_url_options(cls, parts: SplitResult, options: Options) -> Self:
@@ -228,6 +230,19 @@ class DynamoDBStore(ConversationStore):
 
     async def purge_sessions(self) -> int:
         return await self._sessions.purge()
+
+    # ------------------------------------------------------------------ copies
+
+    async def snapshot_session(self, session_id: str) -> RawSnapshot | None:
+        if self.refresh_on_read:
+            await self._sessions.touch(session_id)
+        return await self._copies.snapshot(session_id)
+
+    async def restore_session(self, snapshot: RawSnapshot, replace: bool) -> SessionInfo:
+        return await self._copies.restore(snapshot, replace)
+
+    async def fork_session(self, fork: ForkRequest) -> SessionInfo:
+        return await self._copies.fork(fork)
 
 
 __all__ = ["DynamoDBStore"]
