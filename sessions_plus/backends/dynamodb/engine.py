@@ -7,8 +7,10 @@ the plan on the condition that the meta item is still the one the build saw (its
 incarnation), so seqs are assigned atomically; a writer that loses the race gets the fresh meta
 back from DynamoDB (``ReturnValuesOnConditionCheckFailure``), rebuilds and retries with backoff.
 
-Tasks of one store on one event loop write one session one at a time (``turn``): they would
-only conflict with each other in DynamoDB. Metas are cached per store (LRU), so an append to a
+Conflicts are retried within a time budget (``conflict_timeout``) with decorrelated jitter
+(:class:`Retry`), so a hot session's writers all get through, however many there are. Tasks of
+one store on one event loop write one session one at a time (``turn``): they would only
+conflict with each other in DynamoDB. Metas are cached per store (LRU), so an append to a
 session this store wrote last is a single request.
 """
 
@@ -77,9 +79,17 @@ Build = Callable[[Meta | None, float], Awaitable[Plan | Done]]
 class WriteEngine:
     """Builds, commits and retries conditional transactions on one table."""
 
-    def __init__(self, table: Table, *, ttl: float | None, max_conflict_retries: int) -> None:
+    def __init__(
+        self,
+        table: Table,
+        *,
+        ttl: float | None,
+        conflict_timeout: float,
+        max_conflict_retries: int | None = None,
+    ) -> None:
         self.table = table
         self.ttl = ttl
+        self.conflict_timeout = conflict_timeout
         self.max_conflict_retries = max_conflict_retries
         self._cache: OrderedDict[str, Meta | None] = OrderedDict()
         self._lock = threading.Lock()
@@ -150,14 +160,14 @@ class WriteEngine:
         if not hit:
             meta = await self.load_meta(session_id)
         uploaded: dict[str, int | None] = {}
-        conflicts = 0
+        retry = Retry(self.conflict_timeout, self.max_conflict_retries)
         while True:
             now = time.time()
             try:
                 outcome = await build(meta, now)
             except Busy:
                 if fresh:
-                    conflicts = await self._backoff(session_id, conflicts)
+                    await self._backoff(session_id, retry, uploaded)
                 meta, fresh = await self.load_meta(session_id), True
                 continue
             except (SessionsPlusError, ValueError):
@@ -175,7 +185,7 @@ class WriteEngine:
                 await self._commit(session_id, meta, plan, uploaded)
             except TransactionCancelled as cancelled:
                 meta, fresh = await self._after_cancel(session_id, cancelled), True
-                conflicts = await self._backoff(session_id, conflicts, uploaded)
+                await self._backoff(session_id, retry, uploaded)
                 continue
             self.remember(session_id, plan.meta)
             await self._cleanup(plan, superseded(meta, plan.meta))
@@ -218,21 +228,22 @@ class WriteEngine:
         return await self.load_meta(session_id)
 
     async def _backoff(
-        self, session_id: str, conflicts: int, uploaded: dict[str, int | None] | None = None
-    ) -> int:
-        conflicts += 1
-        if conflicts > self.max_conflict_retries:
+        self, session_id: str, retry: Retry, uploaded: dict[str, int | None]
+    ) -> None:
+        """Wait before the next attempt, or give up (ConflictError) once the budget is spent."""
+        delay = retry.next_delay()
+        if delay is None:
             if uploaded:
                 from .chunks import delete_blobs
 
                 await delete_blobs(self.table, session_id, list(uploaded))
             raise ConflictError(
-                f"session {session_id!r}: concurrent writers kept conflicting; "
-                f"gave up after {self.max_conflict_retries} retries (nothing was written)"
+                f"session {session_id!r}: concurrent writers kept conflicting for "
+                f"{retry.elapsed():.1f} s ({retry.attempts - 1} retries; conflict_timeout="
+                f"{self.conflict_timeout} s); nothing was written"
             )
-        if conflicts > 1:
-            await asyncio.sleep(random.uniform(0, min(0.5, 0.004 * 2 ** min(conflicts, 8))))
-        return conflicts
+        if delay:
+            await asyncio.sleep(delay)
 
     async def _cleanup(self, plan: Plan, old: Meta | None) -> None:
         """Best-effort removal of what the committed write made unreachable."""
@@ -273,3 +284,40 @@ def _covers(written: int | None, needed: int | None) -> bool:
     if written is None or needed is None:
         return written is None and needed is None
     return written >= needed
+
+
+class Retry:
+    """When to retry a write that lost a race: at once the first time (the cancelled
+    transaction returned the fresh meta item), then after *decorrelated jitter* (each delay
+    drawn between ``BASE`` and three times the previous one, capped at ``CAP``: writers that
+    collided spread out instead of colliding again in lockstep), until ``timeout`` seconds
+    have passed (or ``max_retries`` retries, if set).
+
+    A time budget rather than a count: how many retries a hot session needs depends on how
+    many writers it has, how long it is fine to wait for it does not.
+    """
+
+    BASE = 0.002
+    CAP = 0.25
+
+    def __init__(self, timeout: float, max_retries: int | None = None) -> None:
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.attempts = 0
+        self._start = time.monotonic()
+        self._delay = self.BASE
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._start
+
+    def next_delay(self) -> float | None:
+        """Seconds to wait before the next attempt, or None: give up."""
+        self.attempts += 1
+        if self.max_retries is not None and self.attempts > self.max_retries:
+            return None
+        if self.elapsed() > self.timeout:
+            return None
+        if self.attempts == 1:
+            return 0.0
+        self._delay = min(self.CAP, random.uniform(self.BASE, self._delay * 3))
+        return min(self._delay, max(0.0, self.timeout - self.elapsed()))

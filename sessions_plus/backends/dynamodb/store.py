@@ -46,8 +46,11 @@ class DynamoDBStore(ConversationStore):
     :class:`ConfigurationError` says what does not fit. ``client`` may be an aiobotocore
     DynamoDB client you opened (never closed by the store; used on the event loop where the
     store first runs, siblings with its settings elsewhere). Throttling and transient errors
-    are retried by botocore (``retry_mode``, ``max_attempts``); write conflicts by the store
-    (``max_conflict_retries``), then :class:`ConflictError`.
+    are retried by botocore (``retry_mode``, ``max_attempts``); write conflicts (a hot session
+    with many writers) by the store for up to ``conflict_timeout`` seconds (and at most
+    ``max_conflict_retries`` times, if set), then :class:`ConflictError`, nothing written.
+    ``read_only=True`` never creates the table nor changes its TTL: a missing table raises
+    :class:`~sessions_plus.StoreNotFoundError`.
     """
 
     def __init__(
@@ -64,7 +67,8 @@ class DynamoDBStore(ConversationStore):
         max_attempts: int = 5,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
-        max_conflict_retries: int = 50,
+        conflict_timeout: float = 60.0,
+        max_conflict_retries: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(ttl=ttl, refresh_on_read=refresh_on_read, **kwargs)
@@ -74,13 +78,16 @@ class DynamoDBStore(ConversationStore):
             )
         if retry_mode not in ("standard", "adaptive", "legacy"):
             raise ConfigurationError(f"retry_mode must be standard or adaptive, not {retry_mode!r}")
-        if max_attempts < 1 or max_conflict_retries < 0:
+        if max_attempts < 1 or (max_conflict_retries is not None and max_conflict_retries < 0):
             raise ConfigurationError("max_attempts must be >= 1 and max_conflict_retries >= 0")
+        if not conflict_timeout > 0:
+            raise ConfigurationError(f"conflict_timeout must be > 0, not {conflict_timeout!r}")
         self.table_name = table_name
         self.region_name = region_name
         self.endpoint_url = endpoint_url
         self.create_table = bool(create_table)
         self.max_conflict_retries = max_conflict_retries
+        self.conflict_timeout = float(conflict_timeout)
         self._config = client_config(
             retry_mode=retry_mode,
             max_attempts=max_attempts,
@@ -98,7 +105,10 @@ class DynamoDBStore(ConversationStore):
         self._table_ready = False
         self._table = Table(table_name, self.get_client)
         self._engine = WriteEngine(
-            self._table, ttl=self.ttl, max_conflict_retries=max_conflict_retries
+            self._table,
+            ttl=self.ttl,
+            conflict_timeout=self.conflict_timeout,
+            max_conflict_retries=max_conflict_retries,
         )
         self._reader = Reader(self._table, self._engine)
         self._logs = LogWriter(self._engine, self._reader, self.max_records)

@@ -31,7 +31,7 @@ def url_arguments(parts: SplitResult, options: Options) -> tuple[str, dict[str, 
         number = pop_int(options, name)
         if number is not None:
             common[name] = number
-    for name in ("connect_timeout", "read_timeout"):
+    for name in ("connect_timeout", "read_timeout", "conflict_timeout"):
         seconds = pop_float(options, name)
         if seconds is not None:
             common[name] = seconds
