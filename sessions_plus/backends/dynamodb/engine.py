@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import ConflictError, SessionsPlusError
+from .chunks import delete_blobs
 from .client import Table
 from .errors import TransactionCancelled
-from .incarnations import begin, expiration, remove_incarnation, superseded
+from .incarnations import begin, expiration, refresh_items, remove_incarnation, superseded
 from .items import chunk_items
 from .keys import Item, meta_key
 from .meta import Meta
@@ -195,8 +196,6 @@ class WriteEngine:
         self, session_id: str, old: Meta | None, plan: Plan, uploaded: dict[str, int | None]
     ) -> None:
         if plan.refresh is not None:
-            from .incarnations import refresh_items
-
             await refresh_items(self.table, plan.refresh, plan.meta)
         expires = expiration(plan.meta)
         for write_id, chunks in plan.uploads:
@@ -234,8 +233,6 @@ class WriteEngine:
         delay = retry.next_delay()
         if delay is None:
             if uploaded:
-                from .chunks import delete_blobs
-
                 await delete_blobs(self.table, session_id, list(uploaded))
             raise ConflictError(
                 f"session {session_id!r}: concurrent writers kept conflicting for "

@@ -320,6 +320,7 @@ async def test_ttl_filtering_horizon_and_sweeper(factory: StoreFactory) -> None:
     await store.put_doc("live", "d", {"v": 1})
     await store.append("dies", ["old"])
     await store.put_doc("dies", "d", "old")
+    start = time.time()  # a slow first request (the table) must not shorten the wait below
     for step in range(1, 6):  # writes every 0.7 s keep "live" alive past its first horizon (3 s)
         await asyncio.sleep(max(0.0, start + 0.7 * step - time.time()))
         await store.append("live", [step])
@@ -367,13 +368,13 @@ async def test_purge_expired_removes_the_items(factory: StoreFactory) -> None:
 async def test_write_after_expiry_removes_the_old_incarnations_items(
     factory: StoreFactory,
 ) -> None:
-    store: DynamoDBStore = factory(ttl=0.3)  # type: ignore[assignment]
+    store: DynamoDBStore = factory(ttl=1.0)  # type: ignore[assignment]
     await store.append("s", ["a", incompressible(500_000)])
     await store.append("s", ["x"], stream="other")
     await store.put_doc("s", "d", incompressible(500_000))
     await store.put_doc("s", "kept-name", 1)
     old_keys = {(i["pk"]["S"], i["sk"]["N"]) for i in await raw_items(store)}
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(1.2)
     # The session expired; this write starts a new incarnation (reusing a doc name) ...
     await store.put_doc("s", "kept-name", 2)
     assert await store.append("s", ["fresh"]) == [1]
