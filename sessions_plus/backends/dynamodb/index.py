@@ -28,7 +28,7 @@ from typing import Any
 
 BY_ID = "sessions-plus-by-id"
 BY_EXPIRY = "sessions-plus-by-expiry"
-EXPIRY_SHARDS = 8
+EXPIRY_SHARDS = 4
 
 ATTRIBUTES = [
     {"AttributeName": "sid", "AttributeType": "S"},

@@ -1,21 +1,20 @@
-"""Whole sessions: delete (with tombstones), TTL refresh on read, info, listing and purge."""
+"""Whole sessions: delete (with tombstones), TTL refresh on read, info and listing (the
+by-id index, see :mod:`.index`); purge is in :mod:`.purge`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any
 
 from ...backend import SessionQuery
-from ...errors import InvalidSessionIdError, SessionsPlusError
+from ...errors import InvalidSessionIdError
 from ...ids import check_session_id
 from ...records import SessionInfo, SessionPage
 from . import index
 from .chunks import chunk_keys_of
 from .engine import Build, Done, Plan, WriteEngine
-from .errors import ConditionFailed
-from .incarnations import delete_docs, remove_incarnation
+from .incarnations import delete_docs
 from .items import KEYS_PROJECTION, chunk_keys, item_seq, record_item
 from .keys import Item, key, log_pk, meta_pk, new_gen, new_token, sort_key
 from .logs import MAX_TRANSACTION_ITEMS
@@ -23,9 +22,6 @@ from .meta import Meta
 from .reads import TOMBSTONE
 
 logger = logging.getLogger("sessions_plus.dynamodb")
-
-PURGE_CONCURRENCY = 8
-"""Expired sessions a purge deletes at the same time."""
 
 
 class Sessions:
@@ -163,60 +159,3 @@ class Sessions:
         """Meta items by partition key, read strongly consistent (missing ones left out)."""
         items = await self.table.batch_get([key(pk) for pk in partitions])
         return {item["pk"]["S"]: Meta.from_item(item) for item in items}
-
-    async def purge(self) -> int:
-        """Delete every expired session the by-expiry index names; count those whose meta
-        item this call deleted (the condition on it makes each count exact under races)."""
-        limit = asyncio.Semaphore(PURGE_CONCURRENCY)
-        counts = await asyncio.gather(
-            *(self._purge_shard(shard, limit) for shard in index.shards())
-        )
-        return sum(counts)
-
-    async def _purge_shard(self, shard: str, limit: asyncio.Semaphore) -> int:
-        purged = 0
-        now = time.time()
-        async for page in self.table.query_pages(
-            IndexName=index.BY_EXPIRY,
-            KeyConditionExpression="#p = :s AND #k <= :now",
-            ExpressionAttributeNames={"#p": "xp", "#k": "xk"},
-            ExpressionAttributeValues={":s": {"S": shard}, ":now": {"N": repr(now)}},
-        ):
-            for start in range(0, len(page), 100):
-                group = [entry["pk"]["S"] for entry in page[start : start + 100]]
-                metas = await self._metas(group)
-                expired = [m for m in metas.values() if not m.live(time.time())]
-
-                async def one(meta: Meta) -> bool:
-                    async with limit:
-                        return await self.remove_expired(meta)
-
-                purged += sum(await asyncio.gather(*(one(meta) for meta in expired)))
-        return purged
-
-    async def remove_expired(self, meta: Meta) -> bool:
-        """Delete an expired session's meta item (if it is still that one), then its items.
-
-        No tombstones are needed: every record of an expired session carries an expiry in the
-        past, so no read takes it for live.
-        """
-        session_id = meta.session_id
-        try:
-            await self.table.call(
-                "delete_item",
-                Key=key(meta_pk(session_id)),
-                ConditionExpression="#v = :v AND #i = :i",
-                ExpressionAttributeNames={"#v": "ver", "#i": "inc"},
-                ExpressionAttributeValues={
-                    ":v": {"N": str(meta.version)},
-                    ":i": {"S": meta.incarnation},
-                },
-            )
-        except ConditionFailed:
-            return False  # written (a new incarnation) or purged by someone else meanwhile
-        self.engine.remember(session_id, None)
-        try:
-            await remove_incarnation(self.table, meta)
-        except SessionsPlusError:
-            logger.warning("purge: items of %r left behind (invisible)", session_id, exc_info=True)
-        return True

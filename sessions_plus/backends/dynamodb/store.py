@@ -22,6 +22,7 @@ from .items import item_seq, pack, raw_record
 from .keys import new_token
 from .large import LargeWriter
 from .logs import LogWriter
+from .purge import Purger
 from .reads import PAYLOAD_PROJECTION, RECORD_PROJECTION, Reader
 from .sessions import Sessions
 from .table import ensure_table
@@ -116,6 +117,7 @@ class DynamoDBStore(ConversationStore):
         self._docs = DocStore(self._engine)
         self._sessions = Sessions(self._engine)
         self._copies = Copies(self._engine, self._reader)
+        self._purger = Purger(self._engine)
 
     @classmethod
     def _from_url_options(cls, parts: SplitResult, options: Options) -> Self:
@@ -239,7 +241,7 @@ class DynamoDBStore(ConversationStore):
         return await self._sessions.page(query)
 
     async def purge_sessions(self) -> int:
-        return await self._sessions.purge()
+        return await self._purger.purge()
 
     # ------------------------------------------------------------------ copies
 

@@ -7,7 +7,7 @@ import asyncio
 import random
 
 from sessions_plus import DynamoDBStore
-from sessions_plus.backends.dynamodb.index import bucket_seconds, expiry_attributes
+from sessions_plus.backends.dynamodb.index import EXPIRY_SHARDS, bucket_seconds, expiry_attributes
 from tests.backends.dynamodb.test_store import Requests
 from tests.fixtures.factory import StoreFactory
 
@@ -81,4 +81,4 @@ def test_expiry_buckets_are_lower_bounds_that_rarely_move() -> None:
             moves.add(key)
         assert len(moves) <= 11, "a session written every tenth of a bucket moves ~10 times"
     shards = {expiry_attributes(f"s{n}", 1.0, None)["xp"]["S"] for n in range(200)}
-    assert len(shards) == 8
+    assert len(shards) == EXPIRY_SHARDS
