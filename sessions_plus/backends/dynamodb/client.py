@@ -208,10 +208,13 @@ def _request_bytes(request: dict[str, Any]) -> int:
     return 2_200 + (len(value.get("B", b"")) if "B" in value else len(value.get("S", "")) * 4)
 
 
-async def batch_get(client: Client, table: str, keys: list[Item]) -> list[Item]:
-    """Strongly consistent BatchGetItem of up to 100 keys, retrying unprocessed keys."""
+async def batch_get(
+    client: Client, table: str, keys: list[Item], fields: dict[str, Any] | None = None
+) -> list[Item]:
+    """Strongly consistent BatchGetItem of up to 100 keys, retrying unprocessed keys
+    (``fields``: a projection, see :func:`.items.projection`)."""
     found: list[Item] = []
-    pending: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+    pending: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True, **(fields or {})}}
     for attempt in range(12):
         result = await call(client, table, "batch_get_item", RequestItems=pending)
         found.extend(result.get("Responses", {}).get(table, []))
@@ -264,9 +267,9 @@ class Table:
         if requests:
             await batch_write(await self._client(), self.name, requests)
 
-    async def batch_get(self, keys: list[Item]) -> list[Item]:
+    async def batch_get(self, keys: list[Item], fields: dict[str, Any] | None = None) -> list[Item]:
         found: list[Item] = []
         client = await self._client()
         for start in range(0, len(keys), 100):
-            found.extend(await batch_get(client, self.name, keys[start : start + 100]))
+            found.extend(await batch_get(client, self.name, keys[start : start + 100], fields))
         return found

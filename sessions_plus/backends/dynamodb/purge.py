@@ -19,19 +19,21 @@ from typing import Any
 
 from ...errors import SessionsPlusError
 from . import index
+from .chunks import chunk_keys_of
 from .client import Table
 from .engine import WriteEngine
 from .errors import TransactionCancelled
-from .incarnations import delete_docs, incarnation_keys
-from .keys import key, meta_key
+from .incarnations import delete_docs
+from .items import KEYS_PROJECTION, chunk_keys
+from .keys import Item, key, log_pk, meta_key, sort_key
 from .meta import Meta
 
 logger = logging.getLogger("sessions_plus.dynamodb")
 
 GROUP = 25
 """Meta items deleted per transaction."""
-QUERIES = 4
-"""Partitions queried at the same time while collecting the items to delete."""
+SHORT = 24
+"""Streams up to this last seq are found by key rather than by a Query."""
 CONFLICT_RETRIES = 5
 
 
@@ -124,18 +126,36 @@ class Purger:
 
     async def _remove_items(self, metas: list[Meta]) -> None:
         """Delete what the given (deleted) incarnations left: best effort, as it is
-        unreachable; a failure is logged and the rest is left to DynamoDB's TTL sweeper."""
-        limit = asyncio.Semaphore(QUERIES)
+        unreachable; a failure is logged and the rest is left to DynamoDB's TTL sweeper.
 
-        async def keys_of(meta: Meta) -> list[Any]:
-            async with limit:
-                records, chunks = await incarnation_keys(self.table, meta, whole_generations=True)
-                return records + chunks
-
+        A short stream's items are found by key (seqs 0..last of its generation, with their
+        chunk references) in one BatchGetItem for many sessions; a long one by a Query.
+        """
+        by_key: list[Item] = []
+        long: list[tuple[Meta, str]] = []
+        chunks: list[Item] = []
+        owner: dict[str, str] = {}
+        for meta in metas:
+            for stream, state in meta.streams.items():
+                pk = log_pk(meta.session_id, stream)
+                owner[pk] = meta.session_id
+                if state.last <= SHORT:
+                    by_key += [key(pk, sort_key(state.gen, seq)) for seq in range(state.last + 1)]
+                else:
+                    long.append((meta, stream))
+            for doc in meta.docs.values():
+                chunks += chunk_keys(meta.session_id, doc.write_id, doc.chunks)
         try:
-            found = await asyncio.gather(*(keys_of(meta) for meta in metas))
-            requests = [{"DeleteRequest": {"Key": k}} for keys in found for k in keys]
-            await self.table.batch_write(requests)
+            found = await self.table.batch_get(by_key, KEYS_PROJECTION)
+            for meta, stream in long:
+                found += await self.table.query(
+                    "pk = :p", {":p": {"S": log_pk(meta.session_id, stream)}},
+                    projection=KEYS_PROJECTION,
+                )  # fmt: skip
+            for item in found:
+                chunks += chunk_keys_of(owner[item["pk"]["S"]], [item])
+            keys = [{"pk": item["pk"], "sk": item["sk"]} for item in found] + chunks
+            await self.table.batch_write([{"DeleteRequest": {"Key": k}} for k in keys])
             for meta in metas:
                 if meta.docs:
                     await delete_docs(self.table, meta.session_id, meta.docs)
