@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from sessions_plus import ConflictError, DynamoDBStore, SessionSnapshot
-from tests.backends.dynamodb.test_store import Requests, raw_items
+from tests.backends.dynamodb.helpers import Requests, raw_items
 from tests.fixtures.factory import StoreFactory
 
 T = "target"

@@ -8,7 +8,7 @@ import random
 
 from sessions_plus import DynamoDBStore
 from sessions_plus.backends.dynamodb.index import EXPIRY_SHARDS, bucket_seconds, expiry_attributes
-from tests.backends.dynamodb.test_store import Requests
+from tests.backends.dynamodb.helpers import Requests
 from tests.fixtures.factory import StoreFactory
 
 WORDS = ["a", "b", "ab", "a:b", "é", "{x}", "%", "zz", "a\x00b"]
