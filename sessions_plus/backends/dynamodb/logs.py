@@ -138,8 +138,16 @@ def dropper(
         return None
 
     async def drop() -> None:
-        items = await range_items(reader, session_id, stream, gen, lo, hi)
-        keys = [{"pk": i["pk"], "sk": i["sk"]} for i in items if "m" not in i]
+        items = await reader.table.query(
+            "pk = :p AND sk BETWEEN :a AND :b",
+            {
+                ":p": {"S": log_pk(session_id, stream)},
+                ":a": {"N": str(sort_key(gen, lo))},
+                ":b": {"N": str(sort_key(gen, hi))},
+            },
+            projection=KEYS_PROJECTION,
+        )
+        keys = [{"pk": i["pk"], "sk": i["sk"]} for i in items]  # markers too
         keys += chunk_keys_of(session_id, items)
         await reader.table.batch_write([{"DeleteRequest": {"Key": k}} for k in keys])
 
@@ -225,7 +233,7 @@ class LogWriter:
             elif state is not None:
                 if not puts:
                     actions += top_fix(base, stream, gen, first, new_last, now)
-                low = min(kept - 1, at - 1, last)
+                low = min(kept - 1, last)  # spliced seqs below the new first too
                 after = dropper(self.reader, session_id, stream, gen, state.first, low)
             new_state = StreamState(gen, new_last, kept) if new_last else StreamState(gen, 0)
             return Plan(
