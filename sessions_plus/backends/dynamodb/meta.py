@@ -63,12 +63,18 @@ class Meta:
     docs: dict[str, DocState] = field(default_factory=dict)
     lock: tuple[str, float] | None = None
     """(token, until) while a multi-transaction append or splice is in progress."""
+    claim: tuple[str, float] | None = None
+    """(token, until): a writer that kept losing races has the next turn (see
+    :mod:`.engine`). Set by an UpdateItem, never by a Put: every write's Put drops it."""
 
     def live(self, now: float) -> bool:
         return self.expires_at is None or self.expires_at > now
 
     def locked_by_other(self, token: str | None, now: float) -> bool:
         return self.lock is not None and self.lock[0] != token and self.lock[1] > now
+
+    def claimed_by_other(self, token: str | None, now: float) -> bool:
+        return self.claim is not None and self.claim[0] != token and self.claim[1] > now
 
     def evolve(self, **changes: Any) -> Meta:
         return replace(self, **changes)
@@ -115,6 +121,9 @@ class Meta:
             name: DocState(v["L"][0]["S"], parse_number(v["L"][1]["N"]), len(v["L"]) > 2)
             for name, v in item.get("dc", {}).get("M", {}).items()
         }
+        claim = None
+        if "pc" in item and "pcu" in item:
+            claim = (item["pc"]["S"], float(item["pcu"]["N"]))
         lock = None
         if "lk" in item:
             lock = (item["lk"]["L"][0]["S"], float(item["lk"]["L"][1]["N"]))
@@ -129,6 +138,7 @@ class Meta:
             streams=streams,
             docs=docs,
             lock=lock,
+            claim=claim,
         )
 
 

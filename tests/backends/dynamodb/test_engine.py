@@ -7,6 +7,7 @@ hooks on the store's own client (see helpers.py).
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -14,10 +15,12 @@ from sessions_plus import (
     ConflictError,
     DynamoDBStore,
 )
+from sessions_plus.backends.dynamodb.engine import CLAIM_AFTER
+from sessions_plus.backends.dynamodb.keys import meta_pk
 from tests.fixtures.factory import StoreFactory
 from tests.fixtures.processes import output_of, start_python
 
-from .helpers import Requests, S, answer
+from .helpers import Requests, S, answer, raw_items
 
 CHILD = r"""
 import asyncio, json, sys
@@ -126,3 +129,39 @@ async def test_conflicts_that_survive_retries_raise(factory: StoreFactory) -> No
     assert requests.take()["TransactWriteItems"] == 4
     reader = factory()
     assert [r.data for r in await reader.read(S)] == ["a"], "nothing was written"
+
+
+async def test_a_writer_that_keeps_losing_claims_the_next_turn(factory: StoreFactory) -> None:
+    store: DynamoDBStore = factory()  # type: ignore[assignment]
+    await store.append(S, ["a"])
+    client = await store.get_client()
+    (current,) = [i for i in await raw_items(store) if i["pk"]["S"] == meta_pk(S)]
+    requests = Requests(client)
+    lost = answer(  # as DynamoDB answers a lost race: the meta item as it is
+        400,
+        "TransactionCanceledException",
+        "Transaction cancelled",
+        times=CLAIM_AFTER,
+        CancellationReasons=[{"Code": "ConditionalCheckFailed", "Item": current}],
+    )
+    client.meta.events.register("before-send.dynamodb.TransactWriteItems", lost)
+    assert await store.append(S, ["b"]) == [2]
+    counts = requests.take()
+    assert counts["UpdateItem"] == 1, "the claim"
+    assert counts["TransactWriteItems"] == CLAIM_AFTER + 1
+    assert all("pc" not in i for i in await raw_items(store)), "the commit dropped the claim"
+
+
+async def test_a_claim_whose_writer_died_runs_out(factory: StoreFactory) -> None:
+    store: DynamoDBStore = factory()  # type: ignore[assignment]
+    await store.append(S, ["a"])
+    client = await store.get_client()
+    await client.update_item(
+        TableName=store.table_name,
+        Key={"pk": {"S": meta_pk(S)}, "sk": {"N": "0"}},
+        UpdateExpression="SET pc = :c, pcu = :u",
+        ExpressionAttributeValues={":c": {"S": "dead"}, ":u": {"N": repr(time.time() + 1.0)}},
+    )
+    other = factory()
+    assert await other.append(S, ["b"]) == [2], "waited for the claim to run out, then wrote"
+    assert [r.data for r in await other.read(S)] == ["a", "b"]
