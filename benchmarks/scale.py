@@ -181,10 +181,14 @@ async def turn_cost(backend: ScaleBackend, url: Callable[..., str]) -> Any:
     return result
 
 
-async def run(backend_name: str, *, quick: bool) -> dict[str, Any]:
+async def run(
+    backend_name: str, *, quick: bool, large: int | None = None, expired: int | None = None
+) -> dict[str, Any]:
     backend = BACKENDS[backend_name]
-    small, large = (1_000, 10_000) if quick else (1_000, 100_000)
-    expired, live = (2_000, 20) if quick else (50_000, 50)
+    small = 1_000
+    large = large or (10_000 if quick else 100_000)
+    expired = expired or (2_000 if quick else 50_000)
+    live = 20 if quick else 50
     out: dict[str, Any] = {"backend": backend_name, "quick": quick}
     with backend.server() as url:
         print("listing ...", flush=True)
@@ -378,8 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", required=True, choices=sorted(BACKENDS))
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--json", type=Path, help="write the result as JSON here")
+    parser.add_argument("--sessions", type=int, help="the large set (default 100,000)")
+    parser.add_argument("--expired", type=int, help="sessions to purge (default 50,000)")
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.backend, quick=args.quick))
+    result = asyncio.run(
+        run(args.backend, quick=args.quick, large=args.sessions, expired=args.expired)
+    )
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:
