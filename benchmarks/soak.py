@@ -61,6 +61,8 @@ class WriterStats:
     reads: int = 0
     read_errors: list[str] = field(default_factory=list)
     error: str | None = None
+    latencies: list[float] = field(default_factory=list)
+    """Seconds each ``main`` append took, conflict retries included."""
 
 
 @dataclass
@@ -84,6 +86,9 @@ class SoakResult:
     reads: int = 0
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    append_p50_ms: float = 0.0
+    append_p99_ms: float = 0.0
+    append_max_ms: float = 0.0
 
     @property
     def expected(self) -> int:
@@ -111,7 +116,9 @@ class SoakResult:
             f"gap-free {not self.seq_gaps}; scratch {self.scratch_appended} appended, "
             f"{self.scratch_popped} popped, {self.scratch_left} left, lost {self.scratch_lost}, "
             f"duplicated {self.scratch_duplicated}; {self.reads} reads, "
-            f"{self.conflicts_retried} conflicts retried; {self.seconds:.1f} s"
+            f"{self.conflicts_retried} conflicts retried; append latency p50 "
+            f"{self.append_p50_ms:.1f} ms, p99 {self.append_p99_ms:.1f} ms, max "
+            f"{self.append_max_ms:.1f} ms; {self.seconds:.1f} s"
             + (f"; errors: {self.errors}" if self.errors else "")
         )
 
@@ -142,7 +149,9 @@ async def _writer(
     writer = stats.writer
     async with _open(url, keys) as store:
         for i in range(appends):
+            started = time.perf_counter()
             await retrying(partial(store.append, session, [{"w": writer, "i": i}]))
+            stats.latencies.append(time.perf_counter() - started)
             stats.appended += 1
             if i % SCRATCH_EVERY == SCRATCH_EVERY - 1:
                 pair = [[writer, i, 0], [writer, i, 1]]
@@ -238,6 +247,11 @@ def run_soak(
         result.errors.extend(f"writer {s.writer}: {e}" for e in s.read_errors)
         result.conflicts_retried += s.conflicts_retried
         result.reads += s.reads
+    latencies = sorted(x for s in stats for x in s.latencies)
+    if latencies:
+        result.append_p50_ms = 1000 * latencies[len(latencies) // 2]
+        result.append_p99_ms = 1000 * latencies[min(len(latencies) - 1, len(latencies) * 99 // 100)]
+        result.append_max_ms = 1000 * latencies[-1]
 
     main = asyncio.run(_read_all(url, session, "main", keys))
     scratch = asyncio.run(_read_all(url, session, "scratch", keys))

@@ -143,24 +143,24 @@ class Backend(ABC):
         ``updated_before`` only if its last write is older than that (Unix seconds), checked
         atomically with the delete."""
 
+    @abstractmethod
     async def trim_log(self, session_id: str, stream: str, keep_last: int) -> int:
         """Drop the stream's oldest records so that at most ``keep_last`` remain; return how
         many were removed. The stream's last seq stays (no seq is ever reused).
         :class:`~sessions_plus.SessionNotFoundError` if there is no live session."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement trim yet")
 
+    @abstractmethod
     async def snapshot_session(self, session_id: str) -> RawSnapshot | None:
         """One consistent copy of a live session (every stream with its range and records,
         every document), or None."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement snapshot yet")
 
+    @abstractmethod
     async def restore_session(self, snapshot: RawSnapshot, replace: bool) -> SessionInfo:
         """Write ``snapshot`` as the whole session ``snapshot.session_id``: its streams with
         their ranges, records (seqs, times, headers) and documents; created_at from the
         snapshot, updated_at now, the store's TTL. A live session by that id raises
         :class:`~sessions_plus.ConflictError` unless ``replace``, which replaces it whole.
         All or nothing where the backend allows (each backend documents its limits)."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement restore yet")
 
     async def fork_session(self, fork: ForkRequest) -> SessionInfo:
         """Copy a live session into a new one (see :class:`ForkRequest`); the source is left

@@ -1,24 +1,33 @@
 """aiobotocore plumbing: making clients, mapping botocore errors to typed errors, paging.
 
 Throttling and transient errors are retried by botocore itself (``retry_mode`` "standard" or
-"adaptive"); what survives its retries becomes a :class:`StoreUnavailableError`. A cancelled
-transaction is reported as :class:`Cancelled` so the store can retry conflicts itself.
+"adaptive"); what survives its retries becomes a :class:`StoreUnavailableError`. Every other
+botocore error code is mapped here, once, to a typed error (:mod:`.errors`): a cancelled
+transaction to :class:`TransactionCancelled` so the store can retry conflicts itself, a failed
+condition to :class:`ConditionFailed`, a missing table to :class:`StoreNotFoundError`.
+:class:`Table` binds the calls to one table and the running loop's client.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from ...errors import (
     ConfigurationError,
-    RecordTooLargeError,
-    SessionsPlusError,
+    StoreNotFoundError,
     StoreUnavailableError,
     missing_dependency,
 )
-from .meta import Item
+from .errors import (
+    ConditionFailed,
+    DynamoDBRequestError,
+    ResourceInUse,
+    TransactionCancelled,
+    ValidationFailed,
+)
+from .keys import Item
 
 try:
     from aiobotocore.config import AioConfig
@@ -47,6 +56,8 @@ UNAVAILABLE_CODES = frozenset(
         "InternalServerError",
         "ServiceUnavailable",
         "LimitExceededException",
+        "ThrottlingError",
+        "TransactionInProgressException",
     }
 )
 CREDENTIAL_CODES = frozenset(
@@ -58,14 +69,8 @@ CREDENTIAL_CODES = frozenset(
         "MissingAuthenticationTokenException",
     }
 )
-
-
-class Cancelled(Exception):
-    """A TransactWriteItems was cancelled; ``reasons`` are DynamoDB's CancellationReasons."""
-
-    def __init__(self, reasons: list[dict[str, Any]], message: str) -> None:
-        super().__init__(message)
-        self.reasons = reasons
+RETRIED_REASONS = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict"})
+"""Cancellation reasons the store handles itself (retry with the fresh meta)."""
 
 
 def client_config(
@@ -99,23 +104,38 @@ async def open_client(
 
 
 def translate(exc: BaseException, table: str) -> BaseException:
-    """The typed error for a botocore/aiohttp failure (or ``exc`` itself if not one)."""
+    """The typed error for a botocore/aiohttp failure (or ``exc`` itself if not one).
+
+    This is the only place that looks at botocore's error codes.
+    """
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        code = error.get("Code", "")
-        message = error.get("Message", str(exc))
-        if code == "TransactionCanceledException":
-            return Cancelled(exc.response.get("CancellationReasons", []), message)
+        code = str(error.get("Code", ""))
+        message = str(error.get("Message", exc))
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        if code == "TransactionCanceledException":
+            reasons: list[dict[str, Any]] = exc.response.get("CancellationReasons", [])
+            codes = [str(reason.get("Code") or "None") for reason in reasons]
+            if any(code in UNAVAILABLE_CODES for code in codes):
+                return StoreUnavailableError(f"DynamoDB kept failing after retries: {codes}")
+            if not all(code in RETRIED_REASONS for code in codes):
+                return DynamoDBRequestError(
+                    f"DynamoDB cancelled a transaction: {codes}: {message}", code=code
+                )
+            return TransactionCancelled(message, reasons)
+        if code == "ConditionalCheckFailedException":
+            return ConditionFailed(message, exc.response.get("Item"))
         if code in UNAVAILABLE_CODES or status >= 500 or code in ("500", "502", "503", "504"):
             return StoreUnavailableError(f"DynamoDB kept failing after retries: {code}: {message}")
         if code == "ResourceNotFoundException":
-            return ConfigurationError(f"DynamoDB table {table!r} not found: {message}")
+            return StoreNotFoundError(f"DynamoDB table {table!r} does not exist: {message}")
+        if code == "ResourceInUseException":
+            return ResourceInUse(f"DynamoDB table {table!r} is busy: {message}", code=code)
         if code in CREDENTIAL_CODES:
             return ConfigurationError(f"DynamoDB rejected the AWS credentials: {code}: {message}")
-        if code == "ValidationException" and "size" in message.lower():
-            return RecordTooLargeError(f"DynamoDB rejected an item: {message}", size=-1, limit=-1)
-        return SessionsPlusError(f"DynamoDB {code}: {message}")
+        if code == "ValidationException":
+            return ValidationFailed(f"DynamoDB rejected a request: {message}", code=code)
+        return DynamoDBRequestError(f"DynamoDB {code}: {message}", code=code)
     if isinstance(exc, NoCredentialsError):
         return ConfigurationError(
             "no AWS credentials found: configure them (environment, ~/.aws, an IAM role)"
@@ -123,7 +143,7 @@ def translate(exc: BaseException, table: str) -> BaseException:
     if isinstance(exc, BotoConnectionError | HTTPClientError | OSError | asyncio.TimeoutError):
         return StoreUnavailableError(f"DynamoDB is unreachable: {exc}")
     if isinstance(exc, BotoCoreError):
-        return SessionsPlusError(f"DynamoDB client error: {exc}")
+        return DynamoDBRequestError(f"DynamoDB client error: {exc}")
     return exc
 
 
@@ -188,10 +208,13 @@ def _request_bytes(request: dict[str, Any]) -> int:
     return 2_200 + (len(value.get("B", b"")) if "B" in value else len(value.get("S", "")) * 4)
 
 
-async def batch_get(client: Client, table: str, keys: list[Item]) -> list[Item]:
-    """Strongly consistent BatchGetItem of up to 100 keys, retrying unprocessed keys."""
+async def batch_get(
+    client: Client, table: str, keys: list[Item], fields: dict[str, Any] | None = None
+) -> list[Item]:
+    """Strongly consistent BatchGetItem of up to 100 keys, retrying unprocessed keys
+    (``fields``: a projection, see :func:`.items.projection`)."""
     found: list[Item] = []
-    pending: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+    pending: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True, **(fields or {})}}
     for attempt in range(12):
         result = await call(client, table, "batch_get_item", RequestItems=pending)
         found.extend(result.get("Responses", {}).get(table, []))
@@ -200,3 +223,53 @@ async def batch_get(client: Client, table: str, keys: list[Item]) -> list[Item]:
             return found
         await asyncio.sleep(min(1.0, 0.02 * 2**attempt))
     raise StoreUnavailableError("DynamoDB left keys unprocessed after repeated BatchGetItem")
+
+
+class Table:
+    """One table's operations on the running event loop's client (typed errors)."""
+
+    def __init__(self, name: str, client: Callable[[], Awaitable[Client]]) -> None:
+        self.name = name
+        self._client = client
+
+    async def client(self) -> Client:
+        return await self._client()
+
+    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call ``operation`` on this table (``TableName`` is filled in where it belongs)."""
+        if operation not in ("transact_write_items", "batch_write_item", "batch_get_item"):
+            params.setdefault("TableName", self.name)
+        return await call(await self._client(), self.name, operation, **params)
+
+    async def query_pages(self, **params: Any) -> AsyncIterator[list[Item]]:
+        async for page in query_pages(await self._client(), self.name, **params):
+            yield page
+
+    async def query_all(self, **params: Any) -> list[Item]:
+        return await query_all(await self._client(), self.name, **params)
+
+    async def query(
+        self, condition: str, values: dict[str, Any], *, projection: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> list[Item]:  # fmt: skip
+        """Every item of one strongly consistent Query (all pages), with only the attributes
+        ``projection`` names (see :func:`.items.projection`)."""
+        if projection is not None:
+            params.update(projection)
+        return await self.query_all(
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ConsistentRead=True,
+            **params,
+        )
+
+    async def batch_write(self, requests: list[dict[str, Any]]) -> None:
+        if requests:
+            await batch_write(await self._client(), self.name, requests)
+
+    async def batch_get(self, keys: list[Item], fields: dict[str, Any] | None = None) -> list[Item]:
+        found: list[Item] = []
+        client = await self._client()
+        for start in range(0, len(keys), 100):
+            found.extend(await batch_get(client, self.name, keys[start : start + 100], fields))
+        return found

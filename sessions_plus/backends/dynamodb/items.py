@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...records import RawRecord
-from .keys import blob_pk, parse_number, split_sort_key
-from .meta import TTL_ATTRIBUTE, Item
+from .keys import Item, blob_pk, parse_number, split_sort_key
+from .meta import TTL_ATTRIBUTE
 
 INLINE_LIMIT = 350_000
 """Largest payload stored inside its item (bytes), leaving room for keys and attributes."""
@@ -106,8 +106,16 @@ def record_item(
     format: str | None = None,
     author: str | None = None,
     packed: Packed | None = None,
+    first: int = 1,
+    pending: str | None = None,
 ) -> Item:
-    """A record item, or a generation marker / tombstone when ``packed`` is None."""
+    """A record item, or a generation marker / tombstone when ``packed`` is None.
+
+    ``first`` is the stream's first seq as of this write (``fs``, stored once it is not 1):
+    on the top item of a partition it tells a latest-N read where the stream starts.
+    ``pending`` (``pd``) marks an item written ahead of the transaction that makes it part
+    of the session: a read that finds it on top asks the meta item.
+    """
     item: Item = {
         "pk": {"S": pk},
         "sk": {"N": str(sk)},
@@ -123,11 +131,20 @@ def record_item(
         item["f"] = {"S": format}
     if author is not None:
         item["a"] = {"S": author}
+    if first != 1:
+        item["fs"] = {"N": str(first)}
+    if pending is not None:
+        item["pd"] = {"S": pending}
     if packed is None:
         item["m"] = {"N": "1"}
     else:
         item.update(packed.attrs)
     return item
+
+
+def stream_first(item: Item) -> int:
+    """The stream's first seq as the (top) record item says (``fs``; 1 if absent)."""
+    return parse_number(item["fs"]["N"]) if "fs" in item else 1
 
 
 def raw_record(item: Item, payload: bytes) -> RawRecord:
@@ -153,3 +170,16 @@ def item_seq(item: Item) -> tuple[int, int]:
 def session_expires(item: Item) -> float | None:
     value: Any = item.get("x")
     return None if value is None else float(value["N"])
+
+
+def projection(*attributes: str) -> dict[str, Any]:
+    """Query parameters that return only ``attributes`` (as placeholders: some, like ``ts``,
+    are DynamoDB reserved words)."""
+    return {
+        "ProjectionExpression": ", ".join(f"#{name}" for name in attributes),
+        "ExpressionAttributeNames": {f"#{name}": name for name in attributes},
+    }
+
+
+KEYS_PROJECTION = projection("pk", "sk", "bn", "w")
+"""Keys plus what locates a record's chunk items: for deletes and TTL updates."""

@@ -21,6 +21,10 @@ import random
 import secrets
 import time
 from decimal import Decimal
+from typing import Any
+
+Item = dict[str, Any]
+"""A DynamoDB item (or key) in the low-level wire format (``{"attr": {"S": "..."}}``)."""
 
 SPAN = 10**12
 """Sort keys of one stream generation: ``gen * SPAN + seq`` (seq < SPAN)."""
@@ -49,6 +53,15 @@ def partition(kind: str, *parts: str) -> str:
 
 def meta_pk(session_id: str) -> str:
     return partition(META, session_id)
+
+
+def key(pk: str, sk: int = 0) -> Item:
+    """The primary key of one item."""
+    return {"pk": {"S": pk}, "sk": {"N": str(sk)}}
+
+
+def meta_key(session_id: str) -> Item:
+    return key(meta_pk(session_id))
 
 
 def log_pk(session_id: str, stream: str) -> str:
