@@ -10,8 +10,8 @@ target provider's rules (see :mod:`.render`).
 * :mod:`.formats`: the registry of formats; one module per format.
 * :func:`render` / :func:`convert_items`: records (or items) as one target's items.
 * :func:`read_items`: the latest N items of a stored conversation in O(N) records.
-* :func:`repair`: tool calls without results and results without calls, repaired on read
-  (:mod:`.repair`: the rule, the synthetic ``INTERRUPTED`` result, the logging).
+* :func:`repair_items`: tool calls without results and results without calls, repaired on
+  read (:mod:`.repair`: the rule, the synthetic ``INTERRUPTED`` result, the logging).
 * :func:`export_conversation`: a stored conversation as a plain JSON list in any shape.
 """
 
@@ -62,7 +62,7 @@ from .render import (
     to_neutral_record,
 )
 from .rendered import RenderedItem
-from .repair import interrupted_items, repair
+from .repair import interrupted_items
 
 
 def to_neutral(data: object, format: str | Format) -> Message:
@@ -114,7 +114,6 @@ __all__ = [
     "read_repaired",
     "register_format",
     "render",
-    "repair",
     "repair_items",
     "to_neutral",
     "to_neutral_record",
