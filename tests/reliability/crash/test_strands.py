@@ -55,6 +55,29 @@ def test_killed_agent_is_restored_in_another_process(
     assert check_converse_messages(again["seen"]) is None
 
 
+@pytest.mark.parametrize("shared", [False, True])
+def test_killed_while_the_model_streams(cross_process_factory: StoreFactory, shared: bool) -> None:
+    """Killed before the model's first reply of a turn: only the prompt is stored, so the next
+    prompt follows a user message; the model is sent the two as one user turn."""
+    url = cross_process_factory.url()
+    stream = SHARED_STREAM if shared else agent_stream("spec")
+    forked_crash(workers.strands_crash, url=url, point="model", shared=shared)
+    before = stored(url, stream)
+    assert before[-1].data["message"]["content"] == [{"text": "What is 2+2?"}]
+
+    seen, log = forked_turn(workers.strands_turn, url=url, prompt="Again?", shared=shared)
+    history = seen["seen"]
+    assert check_converse_messages(history) is None
+    assert history[-1] == {
+        "role": "user",
+        "content": [{"text": "What is 2+2?"}, {"text": "Again?"}],
+    }
+    assert not log
+    after = stored(url, stream)
+    assert after[: len(before)] == before
+    assert [r.data["message"]["role"] for r in after[len(before) :]] == ["user", "assistant"]
+
+
 @pytest.mark.parametrize("point", ["handoff", "next"])
 def test_swarm_killed_mid_handoff_resumes_in_another_process(
     cross_process_factory: StoreFactory, point: str

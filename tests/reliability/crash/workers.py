@@ -242,7 +242,8 @@ def strands_crash(url: str, point: str, shared: bool = False, agent_id: str = "s
     """One completed turn with a tool call, then a turn stopped at ``point``.
 
     ``tool``: while the tool runs; ``result``: the tool returned, its ``toolResult`` message
-    not yet written. After ``READY`` a line on stdin lets the run finish normally (a live run).
+    not yet written; ``model``: while the model streams its first reply of the turn (only the
+    prompt is stored). Let go on instead of killed, the run finishes normally (a live run).
     """
     from strands import Agent, tool
     from strands.hooks.events import AfterToolCallEvent
@@ -260,12 +261,17 @@ def strands_crash(url: str, point: str, shared: bool = False, agent_id: str = "s
         if point == "result" and event.tool_use["input"].get("expression") == "2+2":
             block()
 
+    def second_turn(messages: Any) -> Any:
+        if point == "model":
+            block()
+        return tool_call("calc", {"expression": "2+2"}, "tooluse_1")
+
     with _manager(url, shared) as manager:
         model = ScriptedModel(
             [
                 tool_call("calc", {"expression": "1+1"}, "tooluse_first"),
                 "It is 2.",
-                tool_call("calc", {"expression": "2+2"}, "tooluse_1"),
+                second_turn,
                 "It is 4.",
             ]
         )
