@@ -134,18 +134,33 @@ async def read_repaired(
     """A stream of ``target``'s own records, exactly as stored (all, or the latest ``limit``),
     except that orphaned tool calls and results are repaired as :mod:`.repair` says.
 
-    Costs one read of the payloads when the items read hold no tool traffic. Otherwise a
-    latest-``limit`` read goes back to a user turn at or before the window (no call before a
-    user turn pairs with a result after it), so the items are exactly the last ``limit`` of
-    the whole repaired stream.
+    Costs one read of the payloads when nothing read needs repair (the usual case). Otherwise
+    the records are read again (with their seqs, for the log), a latest-``limit`` read back to
+    a user turn at or before the window (no call before a user turn pairs with a result after
+    it), so the items are exactly the last ``limit`` of the whole repaired stream. (For
+    role-alternating targets, whose repairs merge into neighbouring messages, the read takes
+    one item more, and a needed repair reads the whole stream.)
     """
     fmt = get_format(target)
-    items = await store.read_data(session_id, stream=stream, limit=limit)
-    if not has_tool_traffic(fmt, items):
+    # Alternating targets pair a call with the message right after it: one more item says
+    # whether the window's first item answers (or is answered for) the one before it.
+    context = 1 if fmt.alternating and limit is not None else 0
+    read = await store.read_data(
+        session_id, stream=stream, limit=None if limit is None else limit + context
+    )
+    items = read[context:] if len(read) > (limit or 0) else read
+    if not has_tool_traffic(fmt, read):
         return items
-    if limit is None:
+    trial = [RenderedItem(item, (), True) for item in read]
+    if repair_items(trial, fmt, log=False) is trial:
+        # Results in the window answer calls in it, calls depend on later items only, and a
+        # synthetic result for a call before the window goes before it (or, alternating, into
+        # the window's first item: then the trial with one more item repaired something).
+        return items
+    if limit is None or fmt.alternating:
         records = await store.read(session_id, stream=stream)
-        return _repaired(records, fmt, session_id)
+        repaired = _repaired(records, fmt, session_id)
+        return repaired if limit is None else repaired[-limit:]
     page = max(MIN_PAGE, 2 * limit)
     complete = store.on_corrupt == "raise"
     while True:

@@ -345,8 +345,11 @@ def _pair_tools(
                     assert where is not None
                     kept.add(where)
                     continue
-                elif result is None and _interrupted(units, i, part.call_id, run_start):
-                    log_repair("interrupted", session_id, unit.seq, part.call_id)
+                elif result is None and (why := _interrupted(units, i, part.call_id, run_start)):
+                    trailing = why == "run start"
+                    log_repair(
+                        "interrupted", session_id, unit.seq, part.call_id, run_start=trailing
+                    )
                     parts.append(TextPart(interrupted_tool_note(author, part, options.note_chars)))
                 else:
                     parts.append(TextPart(tool_note(author, part, result, options.note_chars)))
@@ -370,18 +373,21 @@ def _pair_tools(
     return out, folded_seqs
 
 
-def _interrupted(units: Sequence[Unit], index: int, call_id: str, run_start: bool) -> bool:
-    """The call ``call_id`` of unit ``index`` is orphaned: a user turn starts after it before
-    any result for it (or, with ``run_start``, nothing answers it at all)."""
+def _interrupted(
+    units: Sequence[Unit], index: int, call_id: str, run_start: bool
+) -> Literal["turn", "run start", ""]:
+    """Why the call ``call_id`` of unit ``index`` is orphaned: a user turn starts after it
+    before any result for it (``"turn"``), or, with ``run_start``, nothing answers it at all;
+    ``""`` when it is not."""
     for unit in units[index + 1 :]:
         message = unit.message
         if message is not None and unit.tools:
             for part in message.parts:
                 if type(part) is ToolResultPart and part.call_id == call_id:
-                    return False
+                    return ""
         if unit.turn:
-            return True
-    return run_start
+            return "turn"
+    return "run start" if run_start else ""
 
 
 def _result_at(units: Sequence[Unit], where: tuple[int, int]) -> ToolResultPart:
@@ -449,13 +455,14 @@ def repair_items(
     *,
     run_start: bool = False,
     session_id: str | None = None,
+    log: bool = True,
 ) -> list[RenderedItem]:
     """:func:`.repair.repair` for items of one target (its own records, say), then, for
     alternating targets, repaired items merged with same-role neighbours (own records that
     need no repair stay as they are). Returns ``items`` itself when nothing needed repair."""
     if target.merge is None:
-        return repair(items, target, run_start=run_start, session_id=session_id)
-    repaired = repair(items, target, run_start=run_start, session_id=session_id)
+        return repair(items, target, run_start=run_start, session_id=session_id, log=log)
+    repaired = repair(items, target, run_start=run_start, session_id=session_id, log=log)
     return repaired if repaired is items else _merge_runs(repaired, target)[0]
 
 

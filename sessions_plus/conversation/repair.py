@@ -52,8 +52,21 @@ _logged: OrderedDict[tuple[str | None, str, int | None, str], None] = OrderedDic
 _logged_lock = threading.Lock()
 
 
-def log_repair(kind: Kind, session_id: str | None, seq: int | None, call_id: str) -> None:
-    """Log one repair at WARNING, once per process for each (session, kind, seq, call id)."""
+def log_repair(
+    kind: Kind,
+    session_id: str | None,
+    seq: int | None,
+    call_id: str,
+    *,
+    run_start: bool = False,
+    log: bool = True,
+) -> None:
+    """Log one repair at WARNING, once per process for each (session, kind, seq, call id).
+
+    ``run_start``: the call is orphaned because a run starts on it (nothing came after it).
+    ``log=False`` does nothing (a trial repair whose result is not shown)."""
+    if not log:
+        return
     key = (session_id, kind, seq, call_id)
     with _logged_lock:
         if key in _logged:
@@ -63,12 +76,14 @@ def log_repair(kind: Kind, session_id: str | None, seq: int | None, call_id: str
             _logged.popitem(last=False)
     where = f"session {session_id!r}" if session_id is not None else "a conversation"
     if kind == "interrupted":
+        why = "a new run starts on it" if run_start else "the conversation moved on"
         logger.warning(
-            "%s, record seq=%s: tool call %s has no result and the conversation moved on; "
-            "shown with a synthetic 'interrupted' result (stored history unchanged)",
+            "%s, record seq=%s: tool call %s has no result and %s; shown with a synthetic "
+            "'interrupted' result (stored history unchanged)",
             where,
             seq,
             call_id,
+            why,
         )
     else:
         logger.warning(
@@ -94,17 +109,18 @@ def repair(
     *,
     run_start: bool = False,
     session_id: str | None = None,
+    log: bool = True,
 ) -> list[RenderedItem]:
     """``items`` (chronological, of ``target``) with orphaned calls answered as interrupted and
     orphaned results shown as notes, by the rules in the module docstring.
 
     Returns ``items`` itself when nothing needs repair. For alternating targets, items must
     already hold merged same-role runs (a repaired item may need merging with its neighbours
-    again: the caller does that).
+    again: the caller does that). ``log=False`` logs nothing (a trial run).
     """
     if target.merge is None:
-        return _repair_in_turn(items, target, run_start, session_id)
-    return _repair_adjacent(items, target, run_start, session_id)
+        return _repair_in_turn(items, target, run_start, session_id, log)
+    return _repair_adjacent(items, target, run_start, session_id, log)
 
 
 def _seq(rendered: RenderedItem) -> int | None:
@@ -112,12 +128,14 @@ def _seq(rendered: RenderedItem) -> int | None:
 
 
 def _repair_in_turn(
-    items: list[RenderedItem], target: Format, run_start: bool, session_id: str | None
+    items: list[RenderedItem], target: Format, run_start: bool, session_id: str | None, log: bool
 ) -> list[RenderedItem]:
     traffic = target.traffic
     open_calls: dict[str, int] = {}  # unanswered calls of the current turn -> item index
     orphaned: dict[int, list[str]] = {}  # item index -> its calls shown as interrupted
     stray: dict[int, set[str]] = {}  # item index -> its results shown as notes
+
+    trailing: set[str] = set()  # orphaned only because a run starts on them
 
     def close() -> None:
         for call_id, index in open_calls.items():
@@ -137,25 +155,33 @@ def _repair_in_turn(
                 orphaned.setdefault(earlier, []).append(call_id)
             open_calls[call_id] = index
     if run_start and open_calls:
+        trailing.update(open_calls)
         close()
     if not orphaned and not stray:
         return items
     out: list[RenderedItem] = []
     for index, rendered in enumerate(items):
         if index in stray:
-            out.extend(_noted(rendered, stray[index], target, "assistant", session_id))
+            out.extend(_noted(rendered, stray[index], target, "assistant", session_id, log))
         else:
             out.append(rendered)
         calls = orphaned.get(index)
         if calls:
             for call_id in calls:
-                log_repair("interrupted", session_id, _seq(rendered), call_id)
+                log_repair(
+                    "interrupted",
+                    session_id,
+                    _seq(rendered),
+                    call_id,
+                    run_start=call_id in trailing,
+                    log=log,
+                )
             out.extend(RenderedItem(item, ()) for item in interrupted_items(target, calls))
     return out
 
 
 def _repair_adjacent(
-    items: list[RenderedItem], target: Format, run_start: bool, session_id: str | None
+    items: list[RenderedItem], target: Format, run_start: bool, session_id: str | None, log: bool
 ) -> list[RenderedItem]:
     traffic, role_of, merge = target.traffic, target.role_of, target.merge
     assert merge is not None
@@ -174,32 +200,55 @@ def _repair_adjacent(
         current = rendered
         if stray:
             changed = True
-            noted = _noted(current, stray, target, "user", session_id)
+            noted = _noted(current, stray, target, "user", session_id, log)
             current = noted[0]
             for extra in noted[1:]:
                 current = RenderedItem(merge(current.item, extra.item), current.seqs)
         if missing:
             changed = True
             for call_id in missing:
-                log_repair("interrupted", session_id, pending_seq, call_id)
-            synthetic = interrupted_items(target, missing)
+                log_repair("interrupted", session_id, pending_seq, call_id, log=log)
             if role == "user":
-                merged = synthetic[0]
-                for extra in (*synthetic[1:], current.item):
-                    merged = merge(merged, extra)
-                current = RenderedItem(merged, current.seqs)
+                current = _answered_first(current, missing, target)
             else:
-                out.extend(RenderedItem(item, ()) for item in synthetic)
+                out.extend(RenderedItem(item, ()) for item in interrupted_items(target, missing))
         out.append(current)
         pending = found.calls if role == "assistant" else ()
         pending_seq = _seq(rendered)
     if pending and run_start:
         changed = True
         for call_id, _ in pending:
-            log_repair("interrupted", session_id, pending_seq, call_id)
+            log_repair("interrupted", session_id, pending_seq, call_id, run_start=True, log=log)
         calls = [call_id for call_id, _ in pending]
         out.extend(RenderedItem(item, ()) for item in interrupted_items(target, calls))
     return out if changed else items
+
+
+def _answered_first(rendered: RenderedItem, call_ids: list[str], target: Format) -> RenderedItem:
+    """The user item ``rendered`` with synthetic results for ``call_ids`` first (Bedrock wants
+    a turn's tool results before anything else), keeping the item's own fields."""
+    results = tuple(ToolResultPart(c, (TextPart(INTERRUPTED),), "error") for c in call_ids)
+    try:
+        message = target.to_neutral(rendered.item)
+    except ConversionError:
+        message = None
+    if message is not None and message.format == target.name:
+        answered = Message(
+            "user",
+            (*results, *message.parts),
+            message.format,
+            message.author,
+            message.seq,
+            message.created_at,
+            message.extra,
+        )
+        converted = target.from_neutral(answered)
+        if len(converted) == 1:
+            return RenderedItem(converted[0], rendered.seqs)
+    merge = target.merge
+    assert merge is not None
+    merged = interrupted_items(target, call_ids)[0]
+    return RenderedItem(merge(merged, rendered.item), rendered.seqs)
 
 
 def _noted(
@@ -208,10 +257,11 @@ def _noted(
     target: Format,
     note_role: Literal["user", "assistant"],
     session_id: str | None,
+    log: bool,
 ) -> list[RenderedItem]:
     """``rendered`` with its results for ``call_ids`` replaced by text notes."""
     for call_id in sorted(call_ids):
-        log_repair("orphan result", session_id, _seq(rendered), call_id)
+        log_repair("orphan result", session_id, _seq(rendered), call_id, log=log)
     try:
         message = target.to_neutral(rendered.item)
     except ConversionError:  # not readable as the target's own item: it stays as it is

@@ -70,7 +70,7 @@ def test_a_call_left_behind_by_a_later_turn_gets_an_interrupted_output(
     assert again == rendered
     assert check_responses_input(items(rendered)) is None
     [line] = repairs(caplog)  # once, however often it is read
-    assert "session 's1', record seq=2: tool call c1 has no result" in line
+    assert "session 's1', record seq=2: tool call c1 has no result and the conversation" in line
     assert [r.data for r in recs] == stored  # a read never changes a record
 
 
@@ -226,3 +226,19 @@ async def test_read_repaired_keeps_own_items_exactly_and_windows_agree() -> None
     plain = [user("q"), said("a"), {"odd": True}]
     await store.append("t", plain, format=OA)
     assert await read_repaired(store, "t", OA, stream="main") == plain
+
+
+async def test_read_repaired_for_an_alternating_target_agrees_with_its_windows() -> None:
+    store = MemoryStore()
+    stored = [
+        s_text("user", "q1"),
+        s_use("t1", "f", {}),
+        s_text("user", "q2"),
+        s_text("assistant", "a2"),
+        s_text("user", "q3"),
+    ]
+    await store.append("s", stored, format=ST)
+    whole = await read_repaired(store, "s", ST, stream="main")
+    assert whole[2]["message"]["content"] == [SYNTHETIC_RESULT, {"text": "q2"}]
+    for limit in range(1, len(whole) + 2):
+        assert await read_repaired(store, "s", ST, stream="main", limit=limit) == whole[-limit:]

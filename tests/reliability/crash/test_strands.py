@@ -44,6 +44,7 @@ def test_killed_agent_is_restored_in_another_process(
     assert history[-1] == {"role": "user", "content": [INTERRUPTED_RESULT, {"text": "Again?"}]}
     [line] = [line for line in log if "tooluse_1" in line]
     assert "session 'crash', record seq=6: tool call tooluse_1 has no result" in line
+    assert "a new run starts on it" in line  # the restore starts a run on the trailing call
     after = stored(url, stream)
     assert after[: len(before)] == before  # nothing stored changed: the repair is on read
     assert INTERRUPTED not in str([record.data for record in after])
