@@ -12,7 +12,7 @@ from agents.testing import assistant_message
 
 from sessions_plus.conversation import INTERRUPTED
 from sessions_plus.conversation import repair as repair_module
-from sessions_plus.openai_agents import OPENAI_FORMAT, StoreSession
+from sessions_plus.openai_agents import OPENAI_FORMAT, AdvancedSession, StoreSession
 from sessions_plus.testing import ValidatingOpenAIModel, check_responses_input
 from tests.fixtures.factory import StoreFactory
 
@@ -108,3 +108,20 @@ async def test_latest_n_items_are_the_last_n_of_the_repaired_history(
         assert await session.get_items(limit=limit) == whole[-limit:]
     limited = StoreSession("window", store, session_settings={"limit": 3})
     assert await limited.get_items() == whole[-3:]
+
+
+async def test_advanced_session_repairs_its_branch_on_read(local_factory: StoreFactory) -> None:
+    session = AdvancedSession("advanced", local_factory())
+    await session.add_items([user("q1"), call("c1"), user("q2"), output("c9", "stray")])
+    items = await session.get_items()
+    assert items == [
+        user("q1"),
+        call("c1"),
+        INTERRUPTED_OUTPUT,
+        user("q2"),
+        {"role": "assistant", "content": "[result of tool call c9 -> stray]"},
+    ]
+    assert await session.get_items(limit=2) == items[-2:]
+    model = ValidatingOpenAIModel([[assistant_message("fine")]])
+    await Runner.run(Agent(name="a", model=model), "q3", session=session)
+    assert check_responses_input(model.calls[0].input) is None
