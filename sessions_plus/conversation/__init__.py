@@ -10,6 +10,8 @@ target provider's rules (see :mod:`.render`).
 * :mod:`.formats`: the registry of formats; one module per format.
 * :func:`render` / :func:`convert_items`: records (or items) as one target's items.
 * :func:`read_items`: the latest N items of a stored conversation in O(N) records.
+* :func:`repair_items`: tool calls without results and results without calls, repaired on
+  read (:mod:`.repair`: the rule, the synthetic ``INTERRUPTED`` result, the logging).
 * :func:`export_conversation`: a stored conversation as a plain JSON list in any shape.
 """
 
@@ -40,17 +42,27 @@ from .model import (
     ToolResultPart,
 )
 from .neutral_json import message_from_json, message_to_json
-from .reading import SHARED_STREAM, export_conversation, note_policy, read_items
+from .notes import INTERRUPTED
+from .reading import (
+    SHARED_STREAM,
+    export_conversation,
+    has_tool_traffic,
+    note_policy,
+    read_items,
+    read_repaired,
+)
 from .render import (
     ForeignTools,
     OnCorrupt,
     RecordLike,
-    RenderedItem,
     RenderOptions,
     convert_items,
     render,
+    repair_items,
     to_neutral_record,
 )
+from .rendered import RenderedItem
+from .repair import interrupted_items
 
 
 def to_neutral(data: object, format: str | Format) -> Message:
@@ -65,6 +77,7 @@ def from_neutral(message: Message, format: str | Format) -> list[object]:
 
 __all__ = [
     "EMPTY",
+    "INTERRUPTED",
     "OPENAI_RESPONSES",
     "SHARED_STREAM",
     "STRANDS_MESSAGE",
@@ -92,12 +105,16 @@ __all__ = [
     "format_names",
     "from_neutral",
     "get_format",
+    "has_tool_traffic",
+    "interrupted_items",
     "message_from_json",
     "message_to_json",
     "note_policy",
     "read_items",
+    "read_repaired",
     "register_format",
     "render",
+    "repair_items",
     "to_neutral",
     "to_neutral_record",
 ]

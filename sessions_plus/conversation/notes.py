@@ -4,8 +4,10 @@ Every note is one line in square brackets, so a model (and a person reading the 
 it from what was said. The wording is part of the documented behaviour:
 
 * a tool call of another SDK's agent: ``[spec called tool lookup({"q": "abc"}) -> found abc]``
-  (``-> error: ...`` for a failed call, ``; no result`` when none is stored after it);
+  (``-> error: ...`` for a failed call, ``; no result`` when none is stored after it yet,
+  ``-> interrupted: no result was recorded`` once the conversation moved on without one);
 * a tool result whose call is not there: ``[result of tool call t1 -> found abc]``;
+* the synthetic result of a tool call that was interrupted (:data:`INTERRUPTED`);
 * a handoff: ``[triage handed off to spec]``;
 * an item with no neutral form: ``[triage: web_search_call (openai.responses item, not shown)]``;
 * a record that could not be converted: ``[record 7 (strands.message) could not be converted]``;
@@ -43,6 +45,13 @@ ANONYMOUS = "another agent"
 CONVERSATION_START = "[conversation start]"
 """The user turn put first when a role-alternating target would otherwise open with the
 assistant (Strands/Bedrock require the first message to be the user's)."""
+
+INTERRUPTED = (
+    "[interrupted: the run that made this tool call stopped before the tool returned, "
+    "so no result was recorded; the tool may or may not have run]"
+)
+"""The synthetic result an orphaned tool call is shown with (status ``error``): a call with no
+stored result once the conversation moved on (see :mod:`sessions_plus.conversation.repair`)."""
 
 _logged: set[tuple[str, str]] = set()
 _logged_lock = threading.Lock()
@@ -116,6 +125,14 @@ def tool_note(
         return f"{head}; no result]"
     status = "error: " if result.status == "error" else ""
     return f"{head} -> {status}{clip(content_text(result.content), limit)}]"
+
+
+def interrupted_tool_note(
+    author: str | None, call: ToolCallPart, limit: int = DEFAULT_NOTE_CHARS
+) -> str:
+    """Another agent's tool call that was interrupted before it returned."""
+    head = f"[{who(author)} called tool {call.name}({clip(dumps(call.input), limit)})"
+    return f"{head} -> interrupted: no result was recorded]"
 
 
 def orphan_result_note(result: ToolResultPart, limit: int = DEFAULT_NOTE_CHARS) -> str:

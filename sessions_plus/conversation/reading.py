@@ -19,14 +19,15 @@ from .render import (
     DEFAULT_OPTIONS,
     ForeignTools,
     OnCorrupt,
-    RenderedItem,
     RenderOptions,
     Unit,
     render_units,
+    repair_items,
     stable_start,
     to_neutral_record,
     to_unit,
 )
+from .rendered import RenderedItem
 
 SHARED_STREAM = "conversation"
 """The stream holding a shared conversation, written by every SDK adapter with ``shared=True``."""
@@ -50,21 +51,28 @@ async def read_items(
     stream: str = SHARED_STREAM,
     limit: int | None = None,
     options: RenderOptions = DEFAULT_OPTIONS,
+    run_start: bool = False,
 ) -> list[RenderedItem]:
     """The conversation as ``target`` items: all of them, or the latest ``limit`` in order.
+
+    Tool calls without results and results without calls are repaired as
+    :mod:`~sessions_plus.conversation.repair` says (``run_start``: a run is about to start on
+    this history, so a trailing call without result counts as interrupted).
 
     The latest ``limit`` items are exactly the last ``limit`` of the whole rendered
     conversation. Records are read backwards in growing pages and converted newest first
     until those items are settled: ``limit`` items rendered from a record no tool call before
-    it can pair with (see :class:`~.render.Unit`), after the first run of same-role items for
-    alternating targets (earlier records may merge into it). A conversation whose every recent
-    record is another SDK's tool traffic reads further back, up to its start.
+    it can pair with (a user turn, see :class:`~.render.Unit`), after the first run of
+    same-role items for alternating targets (earlier records may merge into it). A
+    conversation whose recent records hold no user turn reads further back, up to its start.
     """
     fmt = get_format(target)
     if limit is None:
         everything = await store.read(session_id, stream=stream)
         whole = [to_unit(record, fmt, options, session_id) for record in everything]
-        return render_units(whole, fmt, options, at_start=True)[0]
+        return render_units(
+            whole, fmt, options, at_start=True, run_start=run_start, session_id=session_id
+        )[0]
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise TypeError(f"limit must be an int or None, not {type(limit).__name__}")
     if limit <= 0:
@@ -81,7 +89,9 @@ async def read_items(
         if len(converted) == len(records):
             if at_start:
                 units = converted[::-1]
-                return render_units(units, fmt, options, at_start=True)[0][-limit:]
+                return render_units(
+                    units, fmt, options, at_start=True, run_start=run_start, session_id=session_id
+                )[0][-limit:]
             older = await store.read(session_id, stream=stream, before=before, limit=page)
             at_start = not older or older[0].seq == 1 or (complete and len(older) < page)
             if older:
@@ -94,11 +104,80 @@ async def read_items(
         expected += 1 if unit.native or unit.barrier or unit.calls else 0
         if unit.safe and expected >= attempt:
             units = converted[::-1]
-            items, roles = render_units(units, fmt, options, at_start=False)
+            items, roles = render_units(
+                units, fmt, options, at_start=False, run_start=run_start, session_id=session_id
+            )
             settled = len(items) - stable_start(roles, fmt)
             if settled >= limit:
                 return items[-limit:]
             attempt = expected + limit - settled
+
+
+def has_tool_traffic(target: Format, items: list[Any]) -> bool:
+    """True if any of ``items`` (of ``target``) holds a tool call or result."""
+    traffic = target.traffic
+    for item in items:
+        found = traffic(item)
+        if found.calls or found.results:
+            return True
+    return False
+
+
+async def read_repaired(
+    store: ConversationStore,
+    session_id: str,
+    target: str | Format,
+    *,
+    stream: str,
+    limit: int | None = None,
+) -> list[Any]:
+    """A stream of ``target``'s own records, exactly as stored (all, or the latest ``limit``),
+    except that orphaned tool calls and results are repaired as :mod:`.repair` says.
+
+    Costs one read of the payloads when nothing read needs repair (the usual case). Otherwise
+    the records are read again (with their seqs, for the log), a latest-``limit`` read back to
+    a user turn at or before the window (no call before a user turn pairs with a result after
+    it), so the items are exactly the last ``limit`` of the whole repaired stream. (For
+    role-alternating targets, whose repairs merge into neighbouring messages, the read takes
+    one item more, and a needed repair reads the whole stream.)
+    """
+    fmt = get_format(target)
+    # Alternating targets pair a call with the message right after it: one more item says
+    # whether the window's first item answers (or is answered for) the one before it.
+    context = 1 if fmt.alternating and limit is not None else 0
+    read = await store.read_data(
+        session_id, stream=stream, limit=None if limit is None else limit + context
+    )
+    items = read[context:] if len(read) > (limit or 0) else read
+    if not has_tool_traffic(fmt, read):
+        return items
+    trial = [RenderedItem(item, (), True) for item in read]
+    if repair_items(trial, fmt, log=False) is trial:
+        # Results in the window answer calls in it, calls depend on later items only, and a
+        # synthetic result for a call before the window goes before it (or, alternating, into
+        # the window's first item: then the trial with one more item repaired something).
+        return items
+    if limit is None or fmt.alternating:
+        records = await store.read(session_id, stream=stream)
+        repaired = _repaired(records, fmt, session_id)
+        return repaired if limit is None else repaired[-limit:]
+    page = max(MIN_PAGE, 2 * limit)
+    complete = store.on_corrupt == "raise"
+    while True:
+        records = await store.read(session_id, stream=stream, limit=page)
+        if not records or records[0].seq == 1 or (complete and len(records) < page):
+            return _repaired(records, fmt, session_id)[-limit:]
+        window = len(records) - limit
+        for index in range(window, -1, -1):
+            found = fmt.traffic(records[index].data)
+            if found.turn and not found.results:
+                return _repaired(records[index:], fmt, session_id)[-limit:]
+        page *= 2
+
+
+def _repaired(records: list[Record], fmt: Format, session_id: str) -> list[Any]:
+    rendered = [RenderedItem(record.data, (record.seq,), True) for record in records]
+    return [item.item for item in repair_items(rendered, fmt, session_id=session_id)]
 
 
 def note_policy(store: ConversationStore) -> OnCorrupt:

@@ -18,10 +18,15 @@ items one target format takes, obeying its provider's rules:
   - with ``label_authors=True`` another agent's assistant text is prefixed ``[author]``;
   - a record that cannot be converted raises :class:`ConversionError` under
     ``on_corrupt="raise"``, else becomes a text note.
+* Tool calls without results and results without calls (a worker killed mid-tool, another
+  agent's turn in between) are repaired as :mod:`.repair` says, for the target's own records too:
+  an orphaned call is followed by a synthetic "interrupted" result (another SDK's call shown as
+  a note says it was interrupted), an orphaned result becomes a note; ``run_start=True`` says the
+  reader is about to start a run on the history (a trailing call without result is orphaned).
 * For targets whose roles must alternate (Strands/Bedrock), each run of consecutive same-role
-  items is merged into one (never dropped) when at least one of them was converted, and a
-  converted conversation that would open with the assistant gets a ``[conversation start]``
-  user turn.
+  items is merged into one (never dropped) when at least one of them was converted or repaired,
+  and a converted conversation that would open with the assistant gets a
+  ``[conversation start]`` user turn.
 
 Each :class:`RenderedItem` says which records (``seqs``) it came from.
 """
@@ -31,7 +36,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, Protocol
 
 from ..errors import ConfigurationError, ConversionError
 from .formats import Format, find_format, get_format
@@ -50,10 +55,13 @@ from .notes import (
     DEFAULT_NOTE_CHARS,
     corrupt_note,
     handoff_note,
+    interrupted_tool_note,
     label,
     orphan_result_note,
     tool_note,
 )
+from .rendered import RenderedItem
+from .repair import log_repair, repair
 
 logger = logging.getLogger("sessions_plus.conversation")
 
@@ -109,19 +117,6 @@ class RenderOptions:
 DEFAULT_OPTIONS = RenderOptions()
 
 
-class RenderedItem(NamedTuple):
-    """One item of the target format and the seqs of the records it came from.
-
-    ``native`` means ``item`` is exactly one stored record's data (the target's own format);
-    ``seqs`` is empty for the ``[conversation start]`` turn, which no record holds. (A named
-    tuple: rendering makes one per item on every read.)
-    """
-
-    item: Any
-    seqs: tuple[int, ...]
-    native: bool = False
-
-
 @dataclass(slots=True)
 class Unit:
     """One record prepared for rendering: its data as stored, or its converted message."""
@@ -131,8 +126,8 @@ class Unit:
     data: Any
     message: Message | None
     safe: bool
-    """Rendering may start at this record: no tool call before it pairs with a result at or
-    after it (see :func:`render_units`)."""
+    """Rendering may start at this record: it starts a user turn, so no tool call before it
+    pairs with a result at or after it (see :func:`render_units` and :mod:`.repair`)."""
     barrier: bool = True
     """It shows something besides another SDK's tool traffic, so no call/result pair of
     another SDK may straddle it."""
@@ -140,6 +135,8 @@ class Unit:
     """It holds another SDK's tool calls or results."""
     calls: bool = False
     """It holds another SDK's tool calls."""
+    turn: bool = False
+    """It starts a user turn (a call before it without a result is orphaned)."""
 
 
 def render(
@@ -149,15 +146,19 @@ def render(
     *,
     at_start: bool = True,
     session_id: str | None = None,
+    run_start: bool = False,
 ) -> list[RenderedItem]:
     """The records (chronological) as items of ``target``, by the rules in the module docstring.
 
     ``at_start`` says the records begin the conversation (the ``[conversation start]`` rule
-    applies only then); ``session_id`` is named in errors.
+    applies only then); ``session_id`` is named in errors and in repair logs; ``run_start``
+    says a run is about to start on this history (see :mod:`.repair`).
     """
     fmt = get_format(target)
     units = [to_unit(record, fmt, options, session_id) for record in records]
-    return render_units(units, fmt, options, at_start=at_start)[0]
+    return render_units(
+        units, fmt, options, at_start=at_start, run_start=run_start, session_id=session_id
+    )[0]
 
 
 def to_unit(
@@ -168,7 +169,8 @@ def to_unit(
     labelled = options.label_authors and author is not None and author != options.author
     own = fmt_name == target.name
     if own and not labelled and target.accepts(record.data):
-        return Unit(seq, True, record.data, None, True)
+        turn = _opens_turn(target, record.data)
+        return Unit(seq, True, record.data, None, turn, turn=turn)
     created_at = getattr(record, "created_at", None)
     source = target if own else find_format(fmt_name)
     try:
@@ -196,8 +198,9 @@ def to_unit(
         message = _label(message, author)
     if message.format == target.name:
         if message.role != "assistant" or not _has_text(message):  # nothing to label
-            return Unit(seq, True, record.data, None, True)
-        return Unit(seq, False, None, message, True)
+            turn = _opens_turn(target, record.data)
+            return Unit(seq, True, record.data, None, turn, turn=turn)
+        return Unit(seq, False, None, message, False)
     parts = message.parts
     reasoning = calls = results = barrier = False
     for part in parts:
@@ -212,8 +215,15 @@ def to_unit(
             barrier = True
     if reasoning:  # another provider's reasoning is not sent
         message = _with(message, tuple([p for p in parts if type(p) is not ReasoningPart]))
-    safe = barrier and not results
-    return Unit(seq, False, None, message, safe, barrier, calls or results, calls)
+    turn = barrier and message.role == "user"
+    safe = turn and not results
+    return Unit(seq, False, None, message, safe, barrier, calls or results, calls, turn)
+
+
+def _opens_turn(target: Format, item: Any) -> bool:
+    """A stored item of ``target`` that starts a user turn and answers no call."""
+    found = target.traffic(item)
+    return found.turn and not found.results
 
 
 def _with(message: Message, parts: tuple[Part, ...], role: Role | None = None) -> Message:
@@ -243,10 +253,16 @@ def _has_text(message: Message) -> bool:
 
 
 def render_units(
-    units: Sequence[Unit], target: Format, options: RenderOptions, *, at_start: bool
+    units: Sequence[Unit],
+    target: Format,
+    options: RenderOptions,
+    *,
+    at_start: bool,
+    run_start: bool = False,
+    session_id: str | None = None,
 ) -> tuple[list[RenderedItem], list[Role | None]]:
     """Render prepared units; also return each item's role (for alternating targets)."""
-    rewritten, folded = _pair_tools(units, target, options)
+    rewritten, folded = _pair_tools(units, target, options, run_start, session_id)
     items: list[RenderedItem] = []
     for index, (unit, message) in enumerate(zip(units, rewritten, strict=True)):
         if message is None:
@@ -255,17 +271,29 @@ def render_units(
         seqs = (unit.seq, *folded[index]) if index in folded else (unit.seq,)
         items.extend(RenderedItem(item, seqs) for item in target.from_neutral(message))
     if target.merge is None:
+        items = repair(items, target, run_start=run_start, session_id=session_id)
         return items, [None] * len(items)
     # The opening turn, if one is needed, is dated like the first converted record.
     opened = next((u.message.created_at for u in units if u.message is not None), None)
-    return _alternate(items, target, at_start, opened)
+    items, roles = _merge_runs(items, target)
+    repaired = repair(items, target, run_start=run_start, session_id=session_id)
+    if repaired is not items:
+        items, roles = _merge_runs(repaired, target)
+    return _open_with_user(items, roles, target, at_start, opened)
 
 
 def _pair_tools(
-    units: Sequence[Unit], target: Format, options: RenderOptions
+    units: Sequence[Unit],
+    target: Format,
+    options: RenderOptions,
+    run_start: bool = False,
+    session_id: str | None = None,
 ) -> tuple[list[Message | None], dict[int, list[int]]]:
     """Each unit's message with another SDK's tool calls, results and handoffs rewritten, and
-    for each unit the seqs of the records whose results were folded into its notes."""
+    for each unit the seqs of the records whose results were folded into its notes.
+
+    A call of another SDK without a result is noted as interrupted when a user turn follows
+    it (or when ``run_start`` and nothing does), else as having no result (yet)."""
     name = target.name
     # Pass 1: pair each foreign result with the latest same-id call before it, if only tool
     # traffic stands between them.
@@ -317,6 +345,12 @@ def _pair_tools(
                     assert where is not None
                     kept.add(where)
                     continue
+                elif result is None and (why := _interrupted(units, i, part.call_id, run_start)):
+                    trailing = why == "run start"
+                    log_repair(
+                        "interrupted", session_id, unit.seq, part.call_id, run_start=trailing
+                    )
+                    parts.append(TextPart(interrupted_tool_note(author, part, options.note_chars)))
                 else:
                     parts.append(TextPart(tool_note(author, part, result, options.note_chars)))
                 if where is not None:
@@ -339,6 +373,23 @@ def _pair_tools(
     return out, folded_seqs
 
 
+def _interrupted(
+    units: Sequence[Unit], index: int, call_id: str, run_start: bool
+) -> Literal["turn", "run start", ""]:
+    """Why the call ``call_id`` of unit ``index`` is orphaned: a user turn starts after it
+    before any result for it (``"turn"``), or, with ``run_start``, nothing answers it at all;
+    ``""`` when it is not."""
+    for unit in units[index + 1 :]:
+        message = unit.message
+        if message is not None and unit.tools:
+            for part in message.parts:
+                if type(part) is ToolResultPart and part.call_id == call_id:
+                    return ""
+        if unit.turn:
+            return "turn"
+    return "run start" if run_start else ""
+
+
 def _result_at(units: Sequence[Unit], where: tuple[int, int]) -> ToolResultPart:
     message = units[where[0]].message
     assert message is not None
@@ -347,11 +398,11 @@ def _result_at(units: Sequence[Unit], where: tuple[int, int]) -> ToolResultPart:
     return part
 
 
-def _alternate(
-    items: list[RenderedItem], target: Format, at_start: bool, opened: float | None
+def _merge_runs(
+    items: list[RenderedItem], target: Format
 ) -> tuple[list[RenderedItem], list[Role | None]]:
     """Merge each run of same-role items into one, unless the whole run is stored items
-    (the target's own records stay as they are); open a converted history with the user."""
+    (the target's own records stay as they are)."""
     merge = target.merge
     assert merge is not None
     out: list[RenderedItem] = []
@@ -379,12 +430,40 @@ def _alternate(
         run.append(item)
         run_role = role
     flush()
+    return out, roles
+
+
+def _open_with_user(
+    out: list[RenderedItem],
+    roles: list[Role | None],
+    target: Format,
+    at_start: bool,
+    opened: float | None,
+) -> tuple[list[RenderedItem], list[Role | None]]:
+    """Open a converted history with the user (``[conversation start]``), at its start."""
     if at_start and out and not out[0].native and roles[0] != "user":
         start = Message("user", (TextPart(CONVERSATION_START),), created_at=opened)
         opening = target.from_neutral(start)
         out[:0] = [RenderedItem(item, ()) for item in opening]
         roles[:0] = [target.role_of(item) for item in opening]
     return out, roles
+
+
+def repair_items(
+    items: list[RenderedItem],
+    target: Format,
+    *,
+    run_start: bool = False,
+    session_id: str | None = None,
+    log: bool = True,
+) -> list[RenderedItem]:
+    """:func:`.repair.repair` for items of one target (its own records, say), then, for
+    alternating targets, repaired items merged with same-role neighbours (own records that
+    need no repair stay as they are). Returns ``items`` itself when nothing needed repair."""
+    if target.merge is None:
+        return repair(items, target, run_start=run_start, session_id=session_id, log=log)
+    repaired = repair(items, target, run_start=run_start, session_id=session_id, log=log)
+    return repaired if repaired is items else _merge_runs(repaired, target)[0]
 
 
 def stable_start(roles: Sequence[Role | None], target: Format) -> int:

@@ -25,6 +25,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from ..conversation import read_repaired
 from ..errors import (
     BranchError,
     BranchNotFoundError,
@@ -154,7 +155,9 @@ class AdvancedSession:
     ) -> list[TResponseInputItem]:
         """Items of the current branch (or ``branch_id``) in order; with a limit the latest
         ``limit`` (``session_settings.limit`` when none is passed). As in the SDK a limit of 0
-        reads nothing, a negative one everything, and an unknown branch reads as empty."""
+        reads nothing, a negative one everything, and an unknown branch reads as empty. Tool
+        calls and outputs left orphaned (a worker killed mid-tool) are repaired on read as
+        ``StoreSession.get_items`` does."""
         effective = resolve_session_limit(limit, self.session_settings)
         if effective == 0:
             self._check_not_closed()
@@ -165,8 +168,8 @@ class AdvancedSession:
         branch = head.branch if branch_id is None else branch_id
         if not usable_branch_id(branch):
             return []
-        items = await self.store.read_data(
-            self.session_id, stream=head.stream(branch), limit=effective
+        items = await read_repaired(
+            self.store, self.session_id, OPENAI_FORMAT, stream=head.stream(branch), limit=effective
         )
         return cast(list[TResponseInputItem], items)
 

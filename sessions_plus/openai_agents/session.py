@@ -21,6 +21,7 @@ from ..conversation import (
     from_neutral,
     note_policy,
     read_items,
+    read_repaired,
     to_neutral_record,
 )
 from ..conversation.notes import empty_note
@@ -150,6 +151,14 @@ class StoreSession:
         """Return the history in chronological order; with a limit only the latest ``limit``.
 
         Without ``limit`` the session's ``session_settings.limit`` applies (None: everything).
+        Items come back exactly as stored, except tool calls left without an output once a
+        later user turn was stored (a worker killed mid-tool, another agent's turn in between)
+        and outputs without their call, which are repaired on read (see
+        :mod:`sessions_plus.conversation.repair`): the call is followed by a synthetic
+        ``function_call_output`` saying it was interrupted, the output becomes an assistant
+        text note; each is logged once. A call at the very end of the history is left as it
+        is: its result may still be coming (the Runner leaves a call without output out of
+        the model input itself). Nothing stored changes.
         """
         self._check_not_closed()
         effective = resolve_session_limit(limit, self.session_settings)
@@ -167,7 +176,9 @@ class StoreSession:
                 options=self._rendering,
             )
             return [cast(TResponseInputItem, r.item) for r in rendered]
-        items = await self.store.read_data(self.session_id, stream=self.stream, limit=effective)
+        items = await read_repaired(
+            self.store, self.session_id, OPENAI_FORMAT, stream=self.stream, limit=effective
+        )
         return cast(list[TResponseInputItem], items)
 
     async def add_items(self, items: list[TResponseInputItem]) -> None:
@@ -252,7 +263,8 @@ class StoreSession:
     def _reads_records_verbatim(self) -> bool:
         """True if ``get_items`` returns the stored records themselves (not shared: a shared
         conversation converts other SDKs' records, so a snapshot of records is not one of
-        items)."""
+        items). Repairs on read only add items (synthetic outputs) or note orphaned outputs;
+        compaction's matching takes model-only items, and skips a history with an orphan."""
         return not self.shared and self._stores_items_verbatim()
 
     async def _atomic_replace_items(self, items: list[TResponseInputItem]) -> bool:

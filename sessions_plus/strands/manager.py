@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from ..closing import SyncClosing
@@ -26,6 +28,7 @@ from .traces import TraceHooks
 
 try:
     from strands.hooks.events import BeforeInvocationEvent, BeforeModelCallEvent
+    from strands.middleware import InvokeModelContext, InvokeModelStage
     from strands.session.repository_session_manager import RepositorySessionManager
     from strands.types.exceptions import SessionException
     from strands.types.session import Session, SessionAgent, SessionMessage, SessionType
@@ -122,6 +125,7 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
         # Per agent, the ids of the message dicts in its history converted from other SDKs.
         self._converted: dict[str, set[int]] = {}
         self._sync_lock = threading.RLock()
+        self._sending: weakref.WeakSet[Any] = weakref.WeakSet()  # agents with one_turn_per_role
         self.trace_hooks: TraceHooks | None = (
             TraceHooks(
                 self.repository.store,
@@ -236,7 +240,8 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
         super().register_hooks(registry, **kwargs)
         if self.shared:
             registry.add_callback(BeforeInvocationEvent, self._on_before_invocation)
-            registry.add_callback(BeforeModelCallEvent, self._on_before_model_call)
+        # Converted or repaired messages merge with the agent's next one of the same role.
+        registry.add_callback(BeforeModelCallEvent, self._on_before_model_call)
         if self.trace_hooks is not None:
             self.trace_hooks.register_hooks(registry)
 
@@ -245,8 +250,9 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
 
     def _on_before_model_call(self, event: BeforeModelCallEvent) -> None:
         """Keep roles alternating where Strands appended the agent's own message right after a
-        converted one of the same role (its prompt after another SDK's user turn): the two
-        are sent as one message. The stored messages stay as they were written."""
+        converted or repaired one of the same role (its prompt after another SDK's user turn,
+        or after the synthetic result of an interrupted tool call): the two are sent as one
+        message. The stored messages stay as they were written."""
         agent = event.agent
         with self._sync_lock:
             converted = self._converted.get(agent.agent_id)
@@ -268,14 +274,24 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
                 index += 1
 
     def initialize(self, agent: LocalAgent, **kwargs: Any) -> None:
-        """Restore (or create) the agent; in shared mode also merge others' turns."""
+        """Restore (or create) the agent; in shared mode also merge others' turns.
+
+        A restore starts a run on the stored history: tool calls left without a result (the
+        worker was killed mid-tool) are shown with a synthetic "interrupted" result, results
+        without their call as notes (:mod:`sessions_plus.conversation.repair`); nothing
+        stored changes. Consecutive same-role messages are sent to the model as one
+        (:func:`one_turn_per_role`).
+        """
+        self._send_one_turn_per_role(agent)
         if not self.shared:
             super().initialize(agent, **kwargs)
+            self._track_repaired(agent)
             return
         restoring = not _compat.is_new_session(self) and (
             self.repository.read_agent(self.session_id, agent.agent_id) is not None
         )
         super().initialize(agent, **kwargs)
+        self._track_repaired(agent)
         agent_id = agent.agent_id
         held = _compat.held_records(self).get(agent_id, [])
         with self._sync_lock:
@@ -289,6 +305,30 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
                 for record in held:
                     self._note_own(agent_id, record.message_id + 1)
         self.sync_conversation(agent)
+
+    def _send_one_turn_per_role(self, agent: LocalAgent) -> None:
+        """Register :func:`one_turn_per_role` on the agent's model calls (once per agent)."""
+        add_middleware = getattr(agent, "add_middleware", None)
+        if add_middleware is None or agent in self._sending:
+            return
+        add_middleware(InvokeModelStage.Input, one_turn_per_role)
+        self._sending.add(agent)
+
+    def _track_repaired(self, agent: LocalAgent) -> None:
+        """Remember the restored messages that were converted or repaired (they merge with the
+        agent's next message of the same role); a synthetic one is never the latest."""
+        agent_id = agent.agent_id
+        held = _compat.held_records(self).get(agent_id, [])
+        changed = self.repository.converted_ids(self.session_id, agent_id)
+        with self._sync_lock:
+            converted = self._converted.setdefault(agent_id, set())
+            for record in held:
+                if record.message_id < 0 or record.message_id in changed:
+                    converted.add(id(record.to_message()))
+        latest = _compat.latest_message(self, agent_id)
+        if latest is not None and latest.message_id < 0:
+            stored = [record for record in held if record.message_id >= 0]
+            _compat.set_latest_message(self, agent_id, stored[-1] if stored else None)
 
     def append_message(self, message: Message, agent: LocalAgent, **kwargs: Any) -> None:
         """Append ``message``; its id is the one the store claimed for it."""
@@ -332,6 +372,7 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
                 self.repository.rendering(agent_id),
                 at_start=not agent.messages,
                 session_id=self.session_id,
+                run_start=True,
             )
             held = _compat.held_records(self).setdefault(agent_id, [])
             converted = self._converted.setdefault(agent_id, set())
@@ -362,6 +403,29 @@ class StoreSessionManager(RepositorySessionManager, SyncClosing):
                 self._synced[agent_id] = records[-1].seq
             own.difference_update({seq for seq in own if seq <= self._synced[agent_id]})
             return len(rendered)
+
+
+def one_turn_per_role(context: InvokeModelContext) -> InvokeModelContext:
+    """Send consecutive same-role messages as one (Bedrock refuses non-alternating roles).
+
+    A worker killed while the model answered leaves its prompt stored without a reply, and the
+    next prompt follows it; Strands' own repair of a trailing tool call adds a user message of
+    its own before the prompt. Only the request changes: ``agent.messages`` and the stored
+    messages stay as they are (the context's messages are copies).
+    """
+    messages = context.messages
+    if all(a.get("role") != b.get("role") for a, b in pairwise(messages)):
+        return context
+    merged: list[Any] = []
+    for message in messages:
+        if merged and merged[-1]["role"] == message.get("role"):
+            merged[-1] = {
+                "role": merged[-1]["role"],
+                "content": [*merged[-1]["content"], *message["content"]],
+            }
+        else:
+            merged.append(message)
+    return context.replace(messages=merged)
 
 
 def _merged(first: Message, second: Message, *, keep: Message) -> Message:

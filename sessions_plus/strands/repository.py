@@ -30,10 +30,14 @@ from ..conversation import (
     SHARED_STREAM,
     STRANDS_MESSAGE,
     ForeignTools,
+    RenderedItem,
     RenderOptions,
+    has_tool_traffic,
     note_policy,
     render,
+    repair_items,
 )
+from ..conversation.formats import get_format
 from ..errors import ConflictError, SessionNotFoundError, missing_dependency
 from ..loops import DEFAULT_TIMEOUT, BackgroundLoop
 from ..records import Record
@@ -68,6 +72,8 @@ T = TypeVar("T")
 
 MESSAGE_FORMAT = STRANDS_MESSAGE
 """``format`` header of every message record the adapter writes."""
+
+_FORMAT = get_format(MESSAGE_FORMAT)
 
 __all__ = [
     "MESSAGE_FORMAT",
@@ -376,9 +382,9 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
     ) -> None:
         """Overwrite a stored message in place (redaction), keeping its ``created_at``."""
         message_id = session_message.message_id
-        if self.shared and self._was_converted(session_id, agent_id, message_id):
+        if self._was_converted(session_id, agent_id, message_id):
             raise SessionException(
-                f"Message {message_id} was converted from other records of the shared "
+                f"Message {message_id} was converted or repaired from other records of the "
                 "conversation; it cannot be rewritten"
             )
         previous = self.read_message(session_id, agent_id, message_id)
@@ -409,12 +415,55 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
         after a trim the first stored message (offset 0) has an id above 0. In shared mode these
         are the conversation's messages as ``agent_id`` sees it: other SDKs' records converted
         and merged into alternating turns (``offset`` and ``limit`` count those messages).
+
+        Listing restores an agent, which starts a run on its history: tool calls left without
+        a result and results without their call are repaired on read (see
+        :mod:`sessions_plus.conversation.repair`; a repaired message cannot be rewritten).
         """
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise ValueError(f"offset=<{offset}> | offset must be a non-negative integer")
         if self.shared:
             return self._list_shared(session_id, agent_id, limit, offset)
-        return self.run(self._list(session_id, self.stream_of(agent_id), limit, offset))
+        messages = self.run(self._list(session_id, self.stream_of(agent_id), limit, offset))
+        return self._repaired(session_id, agent_id, messages)
+
+    def _repaired(
+        self, session_id: str, agent_id: str, messages: list[SessionMessage]
+    ) -> list[SessionMessage]:
+        """An agent's own messages with orphaned tool calls and results repaired (a restore
+        starts a run on them, so a trailing call without result counts as interrupted)."""
+        payloads = [
+            {
+                "message": m.message,
+                "redact_message": m.redact_message,
+                "created_at": m.created_at,
+                "updated_at": m.updated_at,
+            }
+            for m in messages
+        ]
+        if not has_tool_traffic(_FORMAT, payloads):
+            return messages
+        items = [
+            RenderedItem(payload, (m.message_id + 1,), True)
+            for payload, m in zip(payloads, messages, strict=True)
+        ]
+        repaired = repair_items(items, _FORMAT, run_start=True, session_id=session_id)
+        if repaired is items:
+            return messages
+        by_seq = {m.message_id + 1: m for m in messages}
+        out: list[SessionMessage] = []
+        converted: set[int] = set()
+        for rendered in repaired:
+            if rendered.native:
+                out.append(by_seq[rendered.seqs[0]])
+                continue
+            out.append(rendered_to_message(rendered))
+            if rendered.seqs:
+                converted.add(max(rendered.seqs) - 1)
+        if converted:
+            with self._created_lock:
+                self._converted.setdefault((session_id, agent_id), set()).update(converted)
+        return out
 
     async def _list(
         self, session_id: str, stream: str, limit: int | None, offset: int
@@ -453,7 +502,13 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
     ) -> list[SessionMessage]:
         records = self.run(self.store.read(session_id, stream=SHARED_STREAM))
         key = (session_id, agent_id)
-        rendered = render(records, MESSAGE_FORMAT, self.rendering(agent_id), session_id=session_id)
+        rendered = render(
+            records,
+            MESSAGE_FORMAT,
+            self.rendering(agent_id),
+            session_id=session_id,
+            run_start=True,
+        )
         converted = {max(r.seqs) - 1 for r in rendered if not r.native and r.seqs}
         with self._created_lock:
             self._listed[key] = records[-1].seq if records else 0
@@ -466,6 +521,11 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
         records (it must never be written back)."""
         with self._created_lock:
             self._converted.setdefault((session_id, agent_id), set()).add(message_id)
+
+    def converted_ids(self, session_id: str, agent_id: str) -> frozenset[int]:
+        """Ids of the messages ``agent_id`` was handed converted or repaired (read-only)."""
+        with self._created_lock:
+            return frozenset(self._converted.get((session_id, agent_id), ()))
 
     def _was_converted(self, session_id: str, agent_id: str, message_id: int) -> bool:
         with self._created_lock:

@@ -7,6 +7,10 @@ stores that need no server. Names that need an SDK load on first use, so
 * :class:`ScriptedModel` (Strands): a ``strands.models.Model`` that streams scripted replies and
   records the history it was shown; :func:`tool_call`, :func:`handoff` and :func:`texts` build
   and read scripted turns. (For the OpenAI Agents SDK use ``agents.testing.ScriptedModel``.)
+* :class:`ValidatingModel` (Strands) and :class:`ValidatingOpenAIModel` (OpenAI Agents SDK):
+  scripted models that refuse, with the provider's own error, a history the provider would
+  refuse (a tool call without its result, a result without its call, Bedrock's role order);
+  the rules are plain functions in :mod:`sessions_plus.testing.providers`.
 * :class:`~sessions_plus.MemoryStore`: an in-process store with the full contract.
 """
 
@@ -16,15 +20,27 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ..backends.memory import MemoryStore
+from .providers import check_converse_messages, check_responses_input
 
 if TYPE_CHECKING:
-    from .strands import ScriptedModel, handoff, texts, tool_call
+    from .openai_agents import ValidatingOpenAIModel
+    from .strands import (
+        ScriptedModel,
+        ValidatingModel,
+        ValidationException,
+        handoff,
+        texts,
+        tool_call,
+    )
 
 _LAZY = {
     "ScriptedModel": "sessions_plus.testing.strands",
     "handoff": "sessions_plus.testing.strands",
     "texts": "sessions_plus.testing.strands",
     "tool_call": "sessions_plus.testing.strands",
+    "ValidatingModel": "sessions_plus.testing.strands",
+    "ValidationException": "sessions_plus.testing.strands",
+    "ValidatingOpenAIModel": "sessions_plus.testing.openai_agents",
 }
 
 
@@ -37,4 +53,15 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["MemoryStore", "ScriptedModel", "handoff", "texts", "tool_call"]
+__all__ = [
+    "MemoryStore",
+    "ScriptedModel",
+    "ValidatingModel",
+    "ValidatingOpenAIModel",
+    "ValidationException",
+    "check_converse_messages",
+    "check_responses_input",
+    "handoff",
+    "texts",
+    "tool_call",
+]

@@ -2,7 +2,8 @@
 
 ``ScriptedModel`` is a ``strands.models.Model`` that streams pre-defined replies as Bedrock-style
 stream events (the shape every Strands provider emits) and records the history it was shown, so
-agents, swarms and graphs run with no API key and no network.
+agents, swarms and graphs run with no API key and no network. ``ValidatingModel`` also refuses,
+as Bedrock does, a history with a broken tool call/result pairing or role order.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from typing import Any
 
 from ..errors import missing_dependency
+from .providers import check_converse_messages
 
 try:
+    from botocore.exceptions import ClientError
     from strands.models import Model
     from strands.types.content import Messages
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
@@ -120,3 +123,39 @@ def texts(messages: Messages) -> list[str]:
     return [
         block["text"] for message in messages for block in message["content"] if "text" in block
     ]
+
+
+class ValidationException(ClientError):  # type: ignore[misc]
+    """What boto3 raises for a Bedrock 400 (``botocore.errorfactory.ValidationException`` is
+    made per client; this one has the same name, base class and error code)."""
+
+
+class ValidatingModel(ScriptedModel):
+    """A :class:`ScriptedModel` that refuses a history Bedrock Converse would refuse.
+
+    Before each reply the messages it is given are checked by
+    :func:`~sessions_plus.testing.providers.check_converse_messages` (tool pairing, role
+    alternation, a user turn first); a broken history raises :class:`ValidationException`, a
+    botocore ``ClientError`` with code ``ValidationException`` and Bedrock's own message, as
+    ``BedrockModel`` lets it through. ``rejected`` keeps each refused history and its message.
+    """
+
+    def __init__(self, replies: Sequence[Reply] = ("ok",)) -> None:
+        super().__init__(replies)
+        self.rejected: list[tuple[Messages, str]] = []
+
+    async def stream(
+        self, messages: Messages, *args: Any, **kwargs: Any
+    ) -> AsyncGenerator[Any, None]:
+        problem = check_converse_messages(messages)
+        if problem is not None:
+            self.rejected.append((json.loads(json.dumps(messages, default=repr)), problem))
+            raise ValidationException(
+                {
+                    "Error": {"Code": "ValidationException", "Message": problem},
+                    "ResponseMetadata": {"HTTPStatusCode": 400},
+                },
+                "ConverseStream",
+            )
+        async for event in super().stream(messages, *args, **kwargs):
+            yield event

@@ -21,6 +21,7 @@ from sessions_plus.conversation import (
     to_neutral,
 )
 from sessions_plus.conversation.notes import content_text
+from sessions_plus.testing.providers import check_responses_input
 from tests.conversation.helpers import OA, ST
 from tests.conversation.strategies import (
     b64,
@@ -189,10 +190,20 @@ def test_strands_gets_alternating_turns_and_answered_tool_calls(
     options = RenderOptions(
         foreign_tools=mode, label_authors=label_authors, author="spec", on_corrupt="note"
     )  # type: ignore[arg-type]
-    rendered = render(_records(entries), ST, options)
+    rendered = render(_records(entries), ST, options, run_start=True)
     for before, after in pairwise(rendered):
         same = before.item["message"]["role"] == after.item["message"]["role"]
         assert not same or (before.native and after.native)
+    # Every toolUse, own or converted, is answered in the next message, and every toolResult
+    # answers the message before it (orphans repaired on read).
+    messages = [r.item["message"] for r in rendered]
+    for index, message in enumerate(messages):
+        results = [b["toolResult"]["toolUseId"] for b in message["content"] if "toolResult" in b]
+        previous = messages[index - 1]["content"] if index else []
+        asked = [b["toolUse"]["toolUseId"] for b in previous if "toolUse" in b]
+        assert sorted(results) == sorted(asked)
+    if messages:
+        assert not any("toolUse" in b for b in messages[-1]["content"])
     if rendered and not rendered[0].native:
         assert rendered[0].item["message"]["role"] == "user"
     for index, r in enumerate(rendered):
@@ -214,14 +225,32 @@ def test_strands_gets_alternating_turns_and_answered_tool_calls(
 
 @settings(max_examples=100, deadline=None)
 @given(mixed_records, st.sampled_from(["text", "native"]))
-def test_openai_gets_every_converted_call_answered(entries: list[Any], mode: str) -> None:
+def test_openai_gets_every_call_answered(entries: list[Any], mode: str) -> None:
     options = RenderOptions(foreign_tools=mode, on_corrupt="note")  # type: ignore[arg-type]
-    rendered = [r for r in render(_records(entries), OA, options) if not r.native]
-    calls = [r.item["call_id"] for r in rendered if r.item.get("type") == "function_call"]
-    outputs = [r.item["call_id"] for r in rendered if r.item.get("type") == "function_call_output"]
-    assert sorted(calls) == sorted(outputs)
-    if mode == "text":
-        assert not calls
+    for run_start in (False, True):
+        rendered = render(_records(entries), OA, options, run_start=run_start)
+        items = [r.item for r in rendered]
+        if run_start or not _ends_with_a_call(items):
+            # What the Responses API takes: own calls orphaned by a later turn are answered
+            # as interrupted, results without their call are notes.
+            assert check_responses_input(items) is None
+        converted = [r.item for r in rendered if not r.native]
+        calls = [item["call_id"] for item in converted if item.get("type") == "function_call"]
+        if mode == "text":
+            assert not calls
+
+
+def _ends_with_a_call(items: list[Any]) -> bool:
+    """The last user turn is followed by an own call without output (a pending call)."""
+    pending: set[str] = set()
+    for item in items:
+        if item.get("type") == "function_call":
+            pending.add(item.get("call_id"))
+        elif item.get("type") == "function_call_output":
+            pending.discard(item.get("call_id"))
+        elif item.get("role") == "user":
+            pending.clear()
+    return bool(pending)
 
 
 @settings(max_examples=100, deadline=None)

@@ -179,8 +179,15 @@ def test_a_pair_split_by_other_turns_is_not_sent_natively() -> None:
     rendered = render(recs, ST, NATIVE)
     text = str(strands_blocks(rendered))
     assert "toolUse" not in text and "toolResult" not in text
-    assert "[triage called tool f({}); no result]" in text
+    # A user turn came before its result: the call counts as interrupted (see repair.py).
+    assert "[triage called tool f({}) -> interrupted: no result was recorded]" in text
     assert "[result of tool call c1 -> r]" in text
+
+
+def test_a_pair_split_by_assistant_text_has_no_result_yet() -> None:
+    recs = records(oa(user("q")), oa(call("c1", "f", {})), oa(said("thinking")))
+    text = str(strands_blocks(render(recs, ST, NATIVE)))
+    assert "[triage called tool f({}); no result]" in text
 
 
 def test_a_native_record_between_call_and_result_splits_the_pair() -> None:

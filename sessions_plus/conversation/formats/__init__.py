@@ -12,7 +12,7 @@ import threading
 
 from ...errors import ConfigurationError
 from . import openai_responses, strands_message
-from .base import Format, ToNeutral, invalid
+from .base import NO_TRAFFIC, Format, ToNeutral, Traffic, invalid
 
 _FORMATS: dict[str, Format] = {
     openai_responses.NAME: openai_responses.FORMAT,
@@ -64,10 +64,12 @@ def format_names() -> list[str]:
 
 
 __all__ = [
+    "NO_TRAFFIC",
     "OPENAI_RESPONSES",
     "STRANDS_MESSAGE",
     "Format",
     "ToNeutral",
+    "Traffic",
     "find_format",
     "format_names",
     "get_format",

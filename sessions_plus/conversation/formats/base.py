@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ...errors import ConversionError
 from ..model import Message, Role, ToolCallPart
@@ -21,6 +21,26 @@ class ToNeutral(Protocol):
         author: str | None = None,
         created_at: float | None = None,
     ) -> Message: ...
+
+
+class Traffic(NamedTuple):
+    """What one item holds of tool traffic, for pairing calls with their results.
+
+    ``calls`` are ``(call_id, tool_name)`` pairs, ``results`` the call ids answered; ``turn``
+    is True for a new user turn (a user message holding something besides tool results).
+    """
+
+    calls: tuple[tuple[str, str], ...] = ()
+    results: tuple[str, ...] = ()
+    turn: bool = False
+
+
+NO_TRAFFIC = Traffic()
+USER_TURN = Traffic(turn=True)
+
+
+def _no_traffic(item: Any) -> Traffic:
+    return NO_TRAFFIC
 
 
 def _no_handoff(call: ToolCallPart) -> str | None:
@@ -60,6 +80,8 @@ class Format:
     * ``export(item)``: the item as handed out by ``export_conversation``.
     * ``accepts(item)``: a cheap check that a stored item of this format has its shape, so a
       broken one is never passed to an SDK as it is (own records are not converted).
+    * ``traffic(item)``: the tool calls and results an item holds and whether it starts a user
+      turn (:class:`Traffic`), cheap: how orphaned calls and results are found on read.
     * ``alias``: the short name ``export_conversation(as_=...)`` accepts.
     """
 
@@ -73,6 +95,7 @@ class Format:
     native_call_ok: Callable[[ToolCallPart], bool] = _any_call
     export: Callable[[Any], Any] = _same
     accepts: Callable[[Any], bool] = _any_item
+    traffic: Callable[[Any], Traffic] = _no_traffic
 
     @property
     def alternating(self) -> bool:

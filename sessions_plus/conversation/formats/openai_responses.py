@@ -42,7 +42,7 @@ from ..model import (
     ToolResultPart,
 )
 from ..notes import dumps, file_note, media_note, opaque_note
-from .base import Format, invalid
+from .base import NO_TRAFFIC, USER_TURN, Format, Traffic, invalid
 
 NAME = "openai.responses"
 
@@ -424,6 +424,28 @@ def accepts(item: Any) -> bool:
     return type(item.get("role")) is str and "content" in item
 
 
+_CALLS = frozenset({"function_call", "custom_tool_call"})
+_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
+
+
+def traffic(item: Any) -> Traffic:
+    """A call (``function_call``, ``custom_tool_call``), its output, or a user message."""
+    if type(item) is not dict:
+        return NO_TRAFFIC
+    kind = item.get("type")
+    if kind is None or kind == "message":
+        return USER_TURN if item.get("role") == "user" else NO_TRAFFIC
+    call_id = item.get("call_id")
+    if type(call_id) is not str:
+        return NO_TRAFFIC
+    if kind in _CALLS:
+        name = item.get("name")
+        return Traffic(calls=((call_id, name if type(name) is str else str(kind)),))
+    if kind in _OUTPUTS:
+        return Traffic(results=(call_id,))
+    return NO_TRAFFIC
+
+
 FORMAT = Format(
     name=NAME,
     alias="openai",
@@ -432,4 +454,5 @@ FORMAT = Format(
     role_of=role_of,
     handoff_target=handoff_target,
     accepts=accepts,
+    traffic=traffic,
 )

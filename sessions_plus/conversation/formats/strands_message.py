@@ -50,7 +50,7 @@ from ..model import (
     ToolStatus,
 )
 from ..notes import dumps, file_note, media_note, opaque_note, system_text
-from .base import Format, invalid
+from .base import NO_TRAFFIC, Format, Traffic, invalid
 
 NAME = "strands.message"
 
@@ -433,6 +433,38 @@ def export(item: Any) -> Any:
     return _effective(item)
 
 
+def traffic(item: Any) -> Traffic:
+    """The ``toolUse`` blocks of an assistant message, the ``toolResult`` blocks of a user
+    message, and whether a user message holds anything else (a new turn)."""
+    message = _effective(item)
+    if type(message) is not dict:
+        return NO_TRAFFIC
+    content = message.get("content")
+    if type(content) is not list:
+        return NO_TRAFFIC
+    user = message.get("role") == "user"
+    calls: list[tuple[str, str]] = []
+    results: list[str] = []
+    turn = False
+    for block in content:
+        if type(block) is not dict:
+            continue
+        if "toolUse" in block:
+            use = block["toolUse"]
+            if type(use) is dict and type(use.get("toolUseId")) is str:
+                name = use.get("name")
+                calls.append((use["toolUseId"], name if type(name) is str else "toolUse"))
+        elif "toolResult" in block:
+            result = block["toolResult"]
+            if type(result) is dict and type(result.get("toolUseId")) is str:
+                results.append(result["toolUseId"])
+        elif user and "cachePoint" not in block:
+            turn = True
+    if not calls and not results:
+        return Traffic(turn=turn) if turn else NO_TRAFFIC
+    return Traffic(tuple(calls), tuple(results), turn)
+
+
 FORMAT = Format(
     name=NAME,
     alias="strands",
@@ -444,4 +476,5 @@ FORMAT = Format(
     native_call_ok=native_call_ok,
     export=export,
     accepts=accepts,
+    traffic=traffic,
 )
