@@ -197,19 +197,24 @@ def _scales(sources: Sources) -> Iterator[tuple[str, dict[str, Any]]]:
 def _listing(sources: Sources, prefixed: bool) -> list[Measured]:
     found = []
     for backend, payload in _scales(sources):
+        rounds = int((payload.get("scale") or {}).get("rounds") or 0)
         for variant, row in (payload.get("listing") or {}).items():
+            if not isinstance(row, dict):
+                continue  # e.g. the session counts beside the variants
             if ("prefix" in variant and "no prefix" not in variant) != prefixed:
                 continue
-            rounds = int(row.get("rounds") or (payload.get("scale") or {}).get("rounds") or 0)
             found.append(_listing_measured(f"{backend}, {variant}", row, rounds))
     return found
 
 
 def _listing_measured(label: str, row: Mapping[str, Any], rounds: int) -> Measured:
-    """Per-round ratios if the module kept them; else the ratio of medians, with the widest
-    spread its per-side ranges allow (large.min/small.max .. large.max/small.min)."""
+    """Per-round ratios where the module kept each round's times (``large_ms``/``small_ms``
+    lists, or ``round_ratios``); else the ratio of medians, with the widest spread its
+    per-side ranges allow (large.min/small.max .. large.max/small.min)."""
     if row.get("round_ratios"):
         return Measured(label, tuple(_floats(row["round_ratios"])))
+    if isinstance(row.get("large_ms"), list) and isinstance(row.get("small_ms"), list):
+        return Measured(label, tuple(paired_ratios(row["large_ms"], row["small_ms"])))
     small, large = row["page_ms_small"], row["page_ms_large"]
     median = float(row["ratio"])
     low, high = large["min"] / small["max"], large["max"] / small["min"]
@@ -227,21 +232,30 @@ def scale_listing_prefix(sources: Sources) -> list[Measured]:
 
 
 def scale_purge_live(sources: Sources) -> list[Measured]:
-    """Live reads and appends while a purge runs vs just before (p50): the purge is measured
-    once (50,000 sessions), so the figure is judged on its value."""
+    """Live reads and appends (or whole turns) while a purge runs vs just before (p50): the
+    purge is measured once (50,000 sessions), so the figure is judged on its value."""
     found = []
     for backend, payload in _scales(sources):
-        for scenario, row in (payload.get("purge") or {}).items():
+        purge = payload.get("purge") or {}
+        if "live_p50_ratio" in purge:  # one scenario: live turns on another store object
+            note = _purge_note(purge, "live_turn_during", "max_ms")
+            found.append(Measured(f"{backend}, live turn", (float(purge["live_p50_ratio"]),),
+                                  exact=True, note=note))  # fmt: skip
+            continue
+        for scenario, row in purge.items():
+            if not isinstance(row, dict):
+                continue
             for op in ("read", "append"):
                 value = row.get(f"{op}_p50_ratio")
-                if value is None:
-                    continue
-                during = row.get(f"{op}_during_ms") or {}
-                expired = row.get("expired")
-                note = f"one purge of {expired:,} sessions" if isinstance(expired, int) else ""
-                if "max" in during:
-                    note += f"; longest {op} {during['max']} ms"
-                found.append(
-                    Measured(f"{backend}, {scenario}, live {op}", (float(value),), True, note=note)
-                )
+                if value is not None:
+                    note = _purge_note(row, f"{op}_during_ms", "max")
+                    label = f"{backend}, {scenario}, live {op}"
+                    found.append(Measured(label, (float(value),), exact=True, note=note))
     return found
+
+
+def _purge_note(row: Mapping[str, Any], during: str, longest: str) -> str:
+    expired = row.get("expired")
+    note = f"one purge of {expired:,} sessions" if isinstance(expired, int) else "one purge"
+    slowest = (row.get(during) or {}).get(longest)
+    return note if slowest is None else f"{note}; longest {slowest} ms"
