@@ -342,3 +342,42 @@ def test_check_refuses_fewer_than_three_rounds() -> None:
         check=False,
     )
     assert done.returncode == 2 and "at least 3" in done.stderr
+
+
+# ---------------------------------------------------------------------- the capacity plan
+
+
+def test_capacity_plan_uses_measured_inputs_and_shows_the_arithmetic() -> None:
+    from benchmarks import capacity
+
+    per_op = {
+        "read latest 20": [{"cpu_us": 40.0}, {"cpu_us": 50.0}, {"cpu_us": 60.0}],
+        "append 2 items": [{"cpu_us": 50.0}, {"cpu_us": 50.0}, {"cpu_us": 50.0}],
+    }
+    out = {
+        "server_cost": {"per_op": {"sessions_plus.RedisSession": per_op}},
+        "scale:dynamodb": {"turn": {"wcu_per_turn": 8.0, "rcu_per_turn": 2.0}},
+    }
+    inputs = capacity.inputs(out)
+    assert inputs.redis_cpu_us.value == 100.0 and inputs.redis_cpu_us.measured
+    assert not inputs.sqlite_writes_per_s.measured  # not in these outputs: a labelled estimate
+    plan = capacity.plan(capacity.Assumptions(turn_every_s=10, utilization=0.5), inputs)
+    redis = {line.what: line.value for line in plan["Redis"]}
+    assert redis["turns/s, one node"] == "5,000"  # 50% of 1 s / 100 us
+    assert redis["active conversations, one node (CPU)"] == "50,000"
+    table = {line.what: line.value for line in plan["DynamoDB (one table, on demand)"]}
+    assert table["turns/s, default table quota"] == "2,500"  # 50% x 40,000 / 8 WCU
+    text = capacity.render(capacity.Assumptions(), inputs)
+    assert "measured: server_cost, median of 3 rounds" in text
+
+
+async def test_sdk_turns_counts_the_store_calls_of_real_turns() -> None:
+    from benchmarks import sdk_turns
+
+    openai = await sdk_turns.count("openai-agents", tools=1, history=1)
+    assert openai["records_appended"] == 4  # input, function call, its output, the answer
+    assert openai["reads"] >= 1 and openai["writes"] >= 1
+    strands = await sdk_turns.count("strands", tools=0, history=1)
+    assert strands["records_appended"] == 2  # the user message and the answer
+    assert "write_doc" in strands["calls"]  # the agent's state
+    assert "| strands | 0 |" in sdk_turns.render([strands])
