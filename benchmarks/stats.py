@@ -2,8 +2,10 @@
 
 Every verdict of the benchmarks is the median of per-round figures (a ratio of two
 implementations measured in the same round, so slow drift of a shared machine cancels), and
-its spread is the interquartile range of those figures (printed with the full range). A figure
-is *beyond its spread* from a limit when the whole interquartile range lies on one side of it.
+its spread is the interquartile range of those figures (printed with the full range). With
+fewer than :data:`QUARTILE_ROUNDS` rounds the quartiles sit barely off the median, so the spread
+is the full range instead. A figure is *beyond its spread* from a limit when the whole spread
+lies on one side of it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 
 MIN_ROUNDS = 3
 """A timed verdict needs at least this many rounds (a median of two is an average)."""
+QUARTILE_ROUNDS = 5
+"""From this many rounds on, the spread a verdict is judged by is the interquartile range."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,16 @@ class Spread:
     @property
     def iqr(self) -> tuple[float, float]:
         return (self.q1, self.q3)
+
+    @property
+    def band(self) -> tuple[float, float]:
+        """The spread a verdict is judged by: the interquartile range, or the full range with
+        fewer than :data:`QUARTILE_ROUNDS` rounds."""
+        return self.iqr if self.n >= QUARTILE_ROUNDS else (self.low, self.high)
+
+    @property
+    def band_name(self) -> str:
+        return "interquartile range" if self.n >= QUARTILE_ROUNDS else "range"
 
     def text(self, digits: int = 2) -> str:
         """``1.81 (IQR 1.72-1.90, range 1.60-2.05, 8 rounds)``; one value is just the value."""

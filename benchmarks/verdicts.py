@@ -1,9 +1,10 @@
 """Verdicts: a target's limit against a measured figure's median and spread.
 
 A target is *met* when the median of its per-round figures is on the right side of the limit.
-A miss is *within its spread* when the interquartile range still reaches the limit (the machine's
-noise could account for it) and *beyond its spread* when the whole range misses: that is a
-regression, and ``python -m benchmarks --check`` exits non-zero for it. A figure that is not
+A miss is *within its spread* when the spread (``Spread.band``: the interquartile range, or the
+full range with fewer than 5 rounds) still reaches the limit, so the machine's noise could
+account for it, and *beyond its spread* when the whole spread misses: that is a regression, and
+``python -m benchmarks --check`` exits non-zero for it. A figure that is not
 timed (a request count) or that a benchmark measures once (a purge of 50,000 sessions) is
 judged on its value.
 """
@@ -114,11 +115,16 @@ def judge(target: Target, measured: Measured) -> Verdict:
         return Verdict(target, Status.MET, measured.label, figure, measured.note)
     if measured.exact:
         return _missed(target, measured, figure, "a measured value, no spread")
-    near = figure.q3 if target.higher_is_better else figure.q1
-    if target.meets(near):
-        reason = _join(f"the interquartile range reaches {target.limit:g}", measured)
+    low, high = figure.band
+    if target.meets(high if target.higher_is_better else low):
+        reason = _join(f"the {figure.band_name} reaches {target.limit:g}", measured)
         return Verdict(target, Status.WITHIN_SPREAD, measured.label, figure, reason)
-    return _missed(target, measured, figure, "beyond its spread: the whole interquartile range")
+    side = "below" if target.higher_is_better else "above"
+    reason = (
+        f"beyond its spread: the {figure.band_name} {low:.2f}-{high:.2f} "
+        f"is all {side} {target.limit:g}"
+    )
+    return _missed(target, measured, figure, reason)
 
 
 def _missed(target: Target, measured: Measured, figure: Spread, reason: str) -> Verdict:

@@ -77,6 +77,8 @@ AT_MOST_1_5 = Target("u", "x", "slower", "s", 1.5, False, lambda s: [])
         ((2.7, 2.9, 3.3, 2.5), Status.WITHIN_SPREAD),  # median 2.8, IQR reaches 3
         ((2.1, 2.4, 2.6, 2.2, 2.9), Status.MISSED),  # the whole IQR below 3
         ((2.0, 2.5), Status.TOO_FEW_ROUNDS),
+        ((2.0, 2.2, 3.1), Status.WITHIN_SPREAD),  # 3 rounds: judged by the full range
+        ((2.0, 2.1, 2.2, 2.3, 2.2, 2.1, 2.4, 3.1), Status.MISSED),  # 8: by the IQR 2.1-2.3
     ],
 )
 def test_higher_is_better_verdicts(values: tuple[float, ...], status: Status) -> None:
