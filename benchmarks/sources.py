@@ -30,7 +30,10 @@ def identify(payload: Any) -> str:
     """The source name of one module's JSON output."""
     if isinstance(payload, dict):
         module = payload.get("module")
-        if module == "scale" or (module is None and "backend" in payload and "scale" in payload):
+        scale_parts = {"scale", "listing", "purge", "turn", "bytes"}
+        if module == "scale" or (
+            module is None and "backend" in payload and scale_parts & set(payload)
+        ):
             return f"scale:{payload['backend']}"
         if isinstance(module, str):
             return module

@@ -293,6 +293,9 @@ def test_sources_recognise_every_modules_output() -> None:
     )
     assert sources.identify({"per_op": {}, "saturation": {}}) == "server_cost"
     assert sources.identify({"backend": "redis", "scale": {}}) == "scale:redis"
+    assert sources.identify({"backend": "dynamodb", "quick": True, "listing": {}}) == (
+        "scale:dynamodb"
+    )
     with pytest.raises(sources.SourceError):
         sources.identify({"anything": 1})
 
