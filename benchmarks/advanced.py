@@ -5,8 +5,10 @@
 * ``store_run_usage`` after a turn, with 100 items on the branch (what every run adds).
 * ``fork`` of a 1,000-record session and ``trim`` of one to 100, through the store.
 
-Rounds alternate every implementation of a workload (see ``benchmarks.harness``); a store that
-does not implement an operation yet is reported, not failed. Nothing here is asserted.
+Rounds alternate every implementation of a workload (see ``benchmarks.harness``); "x SDK" is
+the median over rounds of the per-round ratio. A store that does not implement an operation
+yet is reported, not failed. Nothing here is asserted (``python -m benchmarks --check`` judges
+the target from this module's ``--json`` output).
 """
 
 from __future__ import annotations
@@ -15,18 +17,21 @@ import argparse
 import asyncio
 import itertools
 import json
+import math
+import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .env import Env
 from .harness import Config, Samples, SliceResult, alternate, timed_ops
 from .implementations import Unavailable
+from .stats import paired_ratios, spread
 
 SMOKE = Config(rounds=1, ops_per_slice=3, slice_budget_s=1.0, warmup=False)
-QUICK = Config(rounds=2, ops_per_slice=20, slice_budget_s=1.0, warmup=True)
+QUICK = Config(rounds=3, ops_per_slice=20, slice_budget_s=1.0, warmup=True)
 FULL = Config(rounds=8, ops_per_slice=100, slice_budget_s=3.0, warmup=True)
 BACKENDS = ("memory", "sqlite", "sqlite-full", "redis", "dynamodb")
 """``sqlite-full``: SQLiteStore with ``synchronous=full``, the SDK's fsync-per-commit policy."""
@@ -51,6 +56,8 @@ class Row:
     samples: Samples | None = None
     skipped: str = ""
     vs_sdk: float | None = None
+    vs_sdk_rounds: list[float] = field(default_factory=list)
+    """The per-round ratios whose median is ``vs_sdk``."""
 
     def json(self) -> dict[str, Any]:
         s = self.samples
@@ -63,7 +70,14 @@ class Row:
             "p99_ms": None if s is None else s.p99_ms,
             "vs_sdk": self.vs_sdk,
             "skipped": self.skipped or None,
+            "rounds_ops_per_s": None if s is None else _nulls(s.round_ops_per_s),
+            "rounds_p50_ms": None if s is None else _nulls(s.round_p50_ms),
         }
+
+
+def _nulls(values: list[float]) -> list[float | None]:
+    """JSON has no NaN: a round that measured nothing is null."""
+    return [None if math.isnan(v) else v for v in values]
 
 
 async def open_store(env: Env, backend: str) -> Any:
@@ -267,21 +281,24 @@ async def _implements(store: Any, workload: str) -> bool:
 
 
 def _ratios(rows: list[Row], sdk: str) -> None:
+    """``vs_sdk``: the median over rounds of ops/s over the SDK's ops/s in the same round."""
     baseline = {
-        r.workload: r.samples.ops_per_s
+        r.workload: r.samples.round_ops_per_s
         for r in rows
         if r.implementation == sdk and r.samples is not None
     }
     for row in rows:
         base = baseline.get(row.workload)
-        ours = None if row.samples is None else row.samples.ops_per_s
-        if row.implementation != sdk and base and ours:
-            row.vs_sdk = ours / base
+        if row.implementation == sdk or not base or row.samples is None:
+            continue
+        ratios = paired_ratios(row.samples.round_ops_per_s, base)
+        if ratios:
+            row.vs_sdk, row.vs_sdk_rounds = statistics.median(ratios), ratios
 
 
 def render(rows: list[Row]) -> str:
     lines = [
-        "| workload | backend | implementation | ops/s | p50 ms | p99 ms | x SDK (SQLite) |",
+        "| workload | backend | implementation | ops/s | p50 ms | p99 ms | x SDK (SQLite; IQR) |",
         "|---|---|---|--:|--:|--:|--:|",
     ]
     for r in sorted(rows, key=lambda r: (r.workload, r.backend, r.implementation)):
@@ -290,6 +307,9 @@ def render(rows: list[Row]) -> str:
             continue
         s = r.samples
         ratio = "" if r.vs_sdk is None else f"{r.vs_sdk:.2f}"
+        if len(r.vs_sdk_rounds) > 1:
+            figure = spread(r.vs_sdk_rounds)
+            ratio += f" ({figure.q1:.2f}-{figure.q3:.2f})"
         lines.append(
             f"| {r.workload} | {r.backend} | {r.implementation} | {s.ops_per_s or 0:,.0f} "
             f"| {s.p50_ms or 0:.3f} | {s.p99_ms or 0:.3f} | {ratio} |"

@@ -2,7 +2,9 @@
 
 Every implementation of a workload runs one *slice* (a few operations) in turn, and the rounds
 repeat with a rotated order, so slow drift (CPU frequency, server caches, other load) hits every
-implementation equally instead of whichever happened to run last.
+implementation equally instead of whichever happened to run last. Each round's slice is kept
+(:attr:`Samples.rounds`), so a comparison is made round by round and its verdict is the median
+of the per-round ratios with their spread (``benchmarks.stats``).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class Config:
 
 
 QUICK = Config(
-    rounds=2,
+    rounds=3,
     ops_per_slice=10,
     writes_per_writer=3,
     strands_messages=300,
@@ -50,7 +52,7 @@ QUICK = Config(
     slice_budget_s=1.0,
 )
 SMOKE = Config(
-    rounds=2,
+    rounds=3,
     ops_per_slice=3,
     big_session=120,
     small_session=10,
@@ -77,15 +79,18 @@ class SliceResult:
 
 @dataclass
 class Samples:
-    """Every slice of one implementation on one workload, merged."""
+    """Every slice of one implementation on one workload: merged, and one per round."""
 
     latencies: list[float] = field(default_factory=list)
     ops: int = 0
     elapsed: float = 0.0
     lost: int | None = None
     duplicated: int | None = None
+    rounds: list[SliceResult] = field(default_factory=list)
+    """The slice of each recorded round, in round order (warm-up excluded)."""
 
     def add(self, result: SliceResult) -> None:
+        self.rounds.append(result)
         self.latencies.extend(result.latencies)
         self.ops += result.ops
         self.elapsed += result.elapsed
@@ -105,6 +110,18 @@ class Samples:
     @property
     def p99_ms(self) -> float | None:
         return percentile(self.latencies, 99) * 1000 if self.latencies else None
+
+    @property
+    def round_ops_per_s(self) -> list[float]:
+        """Operations per second of each round's slice (NaN for a slice that did nothing)."""
+        return [r.ops / r.elapsed if r.ops and r.elapsed > 0 else math.nan for r in self.rounds]
+
+    @property
+    def round_p50_ms(self) -> list[float]:
+        """Median latency (ms) of each round's slice (NaN for a slice that did nothing)."""
+        return [
+            statistics.median(r.latencies) * 1000 if r.latencies else math.nan for r in self.rounds
+        ]
 
 
 def percentile(values: list[float], pct: float) -> float:

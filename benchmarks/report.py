@@ -1,4 +1,7 @@
-"""Ratios, the issue's targets, and the outputs: markdown on stdout, JSON rows, a PNG chart."""
+"""Ratios and the outputs: markdown on stdout, JSON rows, a PNG chart.
+
+The targets these rows are judged against live in ``benchmarks.targets``.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,13 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from .runner import Results, Row
+from .stats import Spread, paired_ratios, spread
+from .verdicts import Verdict, markdown
 
 SDK_BASELINE = {
     "sqlite": ("sqlite", "agents.SQLiteSession"),
@@ -30,8 +33,6 @@ FLOOR = {
     "dynamodb": ("dynamodb", "floor: DynamoDB PutItem/Query"),
 }
 
-APPEND = "append 1 item"
-TURN = "append 4-item turn"
 ROLE_ORDER = {"ours": 0, "sdk": 1, "floor": 2}
 
 
@@ -40,7 +41,8 @@ def _is_restore(workload: str) -> bool:
 
 
 def apply_ratios(rows: list[Row]) -> None:
-    """Set ``vs_sdk`` and ``vs_floor`` (ops/s of the row over ops/s of the baseline)."""
+    """Set ``vs_sdk`` and ``vs_floor``: the median over rounds of the row's ops/s over the
+    baseline's ops/s in the same round, with the spread of those per-round ratios."""
     index = {(r.backend, r.implementation, r.workload): r for r in rows}
     for row in rows:
         if _is_restore(row.workload):
@@ -49,175 +51,27 @@ def apply_ratios(rows: list[Row]) -> None:
             sdk_key = SDK_BASELINE.get(row.backend)
         if sdk_key is not None and sdk_key != (row.backend, row.implementation):
             base = index.get((*sdk_key, row.workload))
-            if base is not None and base.ops_per_s and row.ops_per_s:
-                row.vs_sdk = row.ops_per_s / base.ops_per_s
+            ratio = _round_ratio(row, base)
+            if base is not None and ratio is not None:
+                row.vs_sdk, row.vs_sdk_spread = ratio.median, ratio
                 row.sdk_baseline = base.implementation
         floor_key = FLOOR.get(row.backend)
         if row.role != "floor" and floor_key is not None:
             floor = index.get((*floor_key, row.workload))
-            if floor is not None and floor.ops_per_s and row.ops_per_s:
-                row.vs_floor = row.ops_per_s / floor.ops_per_s
+            ratio = _round_ratio(row, floor)
+            if floor is not None and ratio is not None:
+                row.vs_floor, row.vs_floor_spread = ratio.median, ratio
                 row.floor_baseline = floor.implementation
 
 
-# ---------------------------------------------------------------------- targets
-
-
-@dataclass
-class Target:
-    """One target of the issue: met (True/False) or not measured (None)."""
-
-    name: str
-    met: bool | None
-    measured: str
-
-
-def _find(rows: Iterable[Row], backend: str, implementation: str, workload: str) -> Row | None:
-    for row in rows:
-        if (row.backend, row.implementation, row.workload) == (backend, implementation, workload):
-            return row
-    return None
-
-
-def _missing(name: str) -> Target:
-    return Target(name, None, "not measured in this run")
-
-
-def evaluate_targets(rows: list[Row]) -> list[Target]:
-    targets: list[Target] = []
-    ours_redis = "sessions_plus.RedisSession"
-
-    name = "Redis append >= 3x the SDK's RedisSession"
-    row = _find(rows, "redis", ours_redis, APPEND)
-    if row is None or row.vs_sdk is None:
-        targets.append(_missing(name))
-    else:
-        turn = _find(rows, "redis", ours_redis, TURN)
-        extra = f"; 4-item turn {turn.vs_sdk:.2f}x" if turn and turn.vs_sdk else ""
-        targets.append(Target(name, row.vs_sdk >= 3, f"{row.vs_sdk:.2f}x{extra}"))
-
-    name = "Redis append within 1.5x of the bare RPUSH floor"
-    if row is None or row.vs_floor is None:
-        targets.append(_missing(name))
-    else:
-        slower = 1 / row.vs_floor
-        targets.append(
-            Target(
-                name,
-                slower <= 1.5,
-                f"floor/ours ops/s = {slower:.2f} (ours at {row.vs_floor:.0%} of the floor)",
-            )
-        )
-
-    name = "Redis, 16 writers on one session: >= 5x the SDK's throughput, nothing lost"
-    conc = next(
-        (
-            r
-            for r in rows
-            if r.backend == "redis" and r.implementation == ours_redis and r.lost is not None
-        ),
-        None,
-    )
-    if conc is None or conc.vs_sdk is None:
-        targets.append(_missing(name))
-    else:
-        intact = conc.lost == 0 and conc.duplicated == 0
-        sdk = _find(rows, "redis", "agents RedisSession", conc.workload)
-        sdk_note = f"; SDK lost {sdk.lost}, duplicated {sdk.duplicated}" if sdk else ""
-        targets.append(
-            Target(
-                name,
-                conc.vs_sdk >= 5 and intact,
-                f"{conc.vs_sdk:.2f}x, lost {conc.lost}, duplicated {conc.duplicated}{sdk_note}",
-            )
-        )
-
-    targets.extend(_history_independence(rows))
-
-    name = "SQLite append >= 2x agents.SQLiteSession"
-    row = _find(rows, "sqlite", "sessions_plus.SQLiteSession", APPEND)
-    if row is None or row.vs_sdk is None:
-        targets.append(_missing(name))
-    else:
-        full = _find(rows, "sqlite", "sessions_plus.SQLiteStore(synchronous=full)", APPEND)
-        extra = f"; with the SDK's fsync policy {full.vs_sdk:.2f}x" if full and full.vs_sdk else ""
-        targets.append(Target(name, row.vs_sdk >= 2, f"{row.vs_sdk:.2f}x{extra}"))
-
-    restores = [r for r in rows if _is_restore(r.workload) and r.role == "ours"]
-    if not restores:
-        targets.append(_missing("Strands restore of 1,000 messages >= 10x FileSessionManager"))
-    for row in restores:
-        name = f"Strands restore >= 10x FileSessionManager: {row.backend} ({row.implementation})"
-        if row.vs_sdk is None:
-            targets.append(_missing(name))
-        else:
-            targets.append(Target(name, row.vs_sdk >= 10, f"{row.vs_sdk:.1f}x"))
-
-    ours_ddb = "sessions_plus.DynamoDBSession"
-    row = _find(rows, "dynamodb", ours_ddb, APPEND)
-    name = "DynamoDB: <= 2 requests per uncontended append"
-    if row is None or row.requests_per_op is None:
-        targets.append(_missing(name))
-    else:
-        targets.append(Target(name, row.requests_per_op <= 2, f"{row.requests_per_op:.2f}"))
-    reads = [
-        r
-        for r in rows
-        if r.backend == "dynamodb"
-        and r.implementation == ours_ddb
-        and r.workload.startswith("get_items(limit=20)")
-    ]
-    name = "DynamoDB: <= 1 request per latest-N read"
-    if not reads or any(r.requests_per_op is None for r in reads):
-        targets.append(_missing(name))
-    else:
-        worst = max(r.requests_per_op or 0.0 for r in reads)
-        targets.append(Target(name, worst <= 1, f"{worst:.2f} (worst of {len(reads)} sizes)"))
-    return targets
-
-
-GET20 = "get_items(limit=20) @"
-
-
-def _size(workload: str) -> int:
-    return int(workload.split("@")[1].replace(",", ""))
-
-
-def _history_independence(rows: list[Row]) -> list[Target]:
-    """get_items(limit=20) on the longest session vs the shortest (as the issue states it:
-    10 items, so 10 records come back instead of 20) and vs one of exactly 20 items (the same
-    result size, so only the history length differs)."""
-    sizes = sorted({_size(r.workload) for r in rows if r.workload.startswith(GET20)})
-    if len(sizes) < 2:
-        return [_missing("get_items(limit=20) costs the same on 10 and 10,000 items")]
-    big = sizes[-1]
-    targets: list[Target] = []
-    ours = sorted({(r.backend, r.implementation) for r in rows if r.role == "ours"})
-    for backend, impl in ours:
-        b = _find(rows, backend, impl, f"{GET20}{big:,}")
-        if b is None or not b.p50_ms:
-            continue
-        measured = []
-        met: list[bool] = []
-        for small in sizes[:-1]:
-            a = _find(rows, backend, impl, f"{GET20}{small:,}")
-            if a is None or not a.p50_ms:
-                continue
-            ratio = b.p50_ms / a.p50_ms
-            measured.append(
-                f"vs {small:,} items: {ratio:.2f} ({a.p50_ms:.3f} -> {b.p50_ms:.3f} ms)"
-            )
-            met.append(ratio <= 1.2)
-        if measured:
-            targets.append(
-                Target(
-                    f"get_items(limit=20) on {big:,} items costs <= 1.2x a short session: "
-                    f"{backend} ({impl})",
-                    met[0],  # as the issue states it: vs the shortest session
-                    "p50 ratio " + "; ".join(measured),
-                )
-            )
-    return targets
+def _round_ratio(row: Row, base: Row | None) -> Spread | None:
+    if base is None or not row.round_ops_per_s or not base.round_ops_per_s:
+        return None
+    try:
+        ratios = paired_ratios(row.round_ops_per_s, base.round_ops_per_s)
+    except ValueError:  # different round counts (never within one run)
+        return None
+    return spread(ratios) if ratios else None
 
 
 # ---------------------------------------------------------------------- markdown
@@ -249,10 +103,19 @@ def ordered(rows: list[Row]) -> list[Row]:
     )
 
 
+def _ratio(value: float | None, spread_: Spread | None) -> str:
+    """``3.27 (3.10-3.41)``: the median of per-round ratios and their interquartile range."""
+    if value is None:
+        return ""
+    if spread_ is None or spread_.n < 2:
+        return f"{value:.2f}"
+    return f"{value:.2f} ({spread_.q1:.2f}-{spread_.q3:.2f})"
+
+
 def markdown_table(rows: list[Row]) -> str:
     lines = [
         "| workload | backend | implementation | ops/s | p50 ms | p99 ms | lost/dup "
-        "| req/op | x SDK | x floor |",
+        "| req/op | x SDK (IQR) | x floor (IQR) |",
         "|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in ordered(rows):
@@ -261,17 +124,9 @@ def markdown_table(rows: list[Row]) -> str:
         lines.append(
             f"| {r.workload} | {r.backend} | {name} | {_ops(r.ops_per_s)} "
             f"| {_num(r.p50_ms, '.3f')} | {_num(r.p99_ms, '.3f')} | {lost} "
-            f"| {_num(r.requests_per_op, '.2f')} | {_num(r.vs_sdk, '.2f')} "
-            f"| {_num(r.vs_floor, '.2f')} |"
+            f"| {_num(r.requests_per_op, '.2f')} | {_ratio(r.vs_sdk, r.vs_sdk_spread)} "
+            f"| {_ratio(r.vs_floor, r.vs_floor_spread)} |"
         )
-    return "\n".join(lines)
-
-
-def markdown_targets(targets: list[Target]) -> str:
-    lines = ["| target | met | measured |", "|---|---|---|"]
-    for t in targets:
-        met = {True: "yes", False: "**NO**", None: "n/a"}[t.met]
-        lines.append(f"| {t.name} | {met} | {t.measured} |")
     return "\n".join(lines)
 
 
@@ -279,15 +134,16 @@ LEGEND = (
     "ops/s: operations per second, one after another (16 writers: appends per second across "
     "all writers). p50/p99: per-operation latency. lost/dup: items missing / duplicated when "
     "read back. req/op: requests sent to the server per operation (Redis: round trips; "
-    "DynamoDB: HTTP requests). x SDK / x floor: ops/s divided by the ops/s of the SDK "
-    "baseline (agents.SQLiteSession, agents RedisSession; Strands FileSessionManager for "
-    "restores) / of the bare client floor on the same backend (above 1 = faster)."
+    "DynamoDB: HTTP requests). x SDK / x floor: the median over rounds of ops/s divided by "
+    "the ops/s of the SDK baseline (agents.SQLiteSession, agents RedisSession; Strands "
+    "FileSessionManager for restores) / of the bare client floor on the same backend in the "
+    "same round (above 1 = faster), with the interquartile range of the per-round ratios."
 )
 
 
-def render(results: Results, targets: list[Target]) -> str:
+def render(results: Results, verdicts: list[Verdict]) -> str:
     parts = ["## Results", "", markdown_table(results.rows), "", LEGEND, ""]
-    parts += ["## Targets", "", markdown_targets(targets), ""]
+    parts += ["## Targets", "", markdown(verdicts), ""]
     if results.skipped:
         parts += ["## Not measured", ""]
         parts += [f"- {s.label}: {s.reason}" for s in results.skipped]
@@ -306,6 +162,7 @@ def machine(results: Results) -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "processor": _cpu_model(),
         "memory_gb": _memory_gb(),
+        "load_average": load_average(),
     }
     packages = {}
     for name in (
@@ -328,6 +185,14 @@ def machine(results: Results) -> dict[str, Any]:
     packages["sqlite"] = sqlite3.sqlite_version
     info["versions"] = {**packages, **results.versions}
     return info
+
+
+def load_average() -> list[float] | None:
+    """1, 5 and 15-minute load averages (the machine may be shared)."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def _cpu_model() -> str:
@@ -353,15 +218,19 @@ def _memory_gb() -> float | None:
 # ---------------------------------------------------------------------- JSON and plot
 
 
-def write_json(path: str, results: Results, targets: list[Target], mode: str) -> None:
-    payload = {
+def payload(results: Results, mode: str) -> dict[str, Any]:
+    """The main run's JSON output (the ``benchmarks`` source of the targets table)."""
+    return {
+        "module": "benchmarks",
         "mode": mode,
         "machine": machine(results),
         "rows": [r.json() for r in ordered(results.rows)],
-        "targets": [{"target": t.name, "met": t.met, "measured": t.measured} for t in targets],
         "skipped": [{"implementation": s.label, "reason": s.reason} for s in results.skipped],
     }
-    Path(path).write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def write_json(path: str, data: dict[str, Any]) -> None:
+    Path(path).write_text(json.dumps(data, indent=2) + "\n")
 
 
 def write_plot(path: str, rows: list[Row]) -> bool:

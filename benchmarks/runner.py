@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 import time
@@ -15,6 +16,7 @@ from .counters import DYNAMODB, RedisCounter, Window
 from .env import Env
 from .harness import Config, Samples, SliceResult, alternate
 from .implementations import SessionImpl, Skipped, StrandsImpl, Unavailable
+from .stats import Spread
 from .workloads import (
     SessionWorkload,
     concurrent_name,
@@ -47,6 +49,12 @@ class Row:
     sdk_baseline: str | None = None
     vs_floor: float | None = None
     floor_baseline: str | None = None
+    round_ops_per_s: list[float] = field(default_factory=list)
+    """ops/s of each round's slice, in round order (what ratios are paired by)."""
+    round_p50_ms: list[float] = field(default_factory=list)
+    vs_sdk_spread: Spread | None = None
+    """Spread of the per-round ratios whose median is ``vs_sdk``."""
+    vs_floor_spread: Spread | None = None
 
     def json(self) -> dict[str, Any]:
         return {
@@ -67,11 +75,32 @@ class Row:
             "sdk_baseline": self.sdk_baseline,
             "vs_floor": _round(self.vs_floor, 3),
             "floor_baseline": self.floor_baseline,
+            "vs_sdk_spread": _spread_json(self.vs_sdk_spread),
+            "vs_floor_spread": _spread_json(self.vs_floor_spread),
+            "rounds": {
+                "ops_per_s": [_round(v, 1) for v in self.round_ops_per_s],
+                "p50_ms": [_round(v, 4) for v in self.round_p50_ms],
+            },
         }
 
 
 def _round(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
+    """Rounded for JSON; NaN (a round that measured nothing) becomes null."""
+    if value is None or math.isnan(value):
+        return None
+    return round(value, digits)
+
+
+def _spread_json(value: Spread | None) -> dict[str, float] | None:
+    if value is None:
+        return None
+    return {
+        "q1": round(value.q1, 3),
+        "q3": round(value.q3, 3),
+        "low": round(value.low, 3),
+        "high": round(value.high, 3),
+        "n": value.n,
+    }
 
 
 @dataclass
@@ -142,6 +171,8 @@ def _row(impl: SessionImpl | StrandsImpl, workload: str, samples: Samples) -> Ro
         lost=samples.lost,
         duplicated=samples.duplicated,
         samples=len(samples.latencies),
+        round_ops_per_s=samples.round_ops_per_s,
+        round_p50_ms=samples.round_p50_ms,
     )
 
 

@@ -188,6 +188,10 @@ async def listing(backend: ScaleBackend, env: Env, scale: Scale) -> dict[str, An
             "page_ms_small": small,
             "page_ms_large": large,
             "ratio": round(large["median"] / small["median"], 3),
+            "round_ratios": [  # each round timed both, so its ratio is drift-free
+                round(lg / sm, 3)
+                for lg, sm in zip(per_round["large"], per_round["small"], strict=True)
+            ],
             "target": 2.0,
         }
     for store, _ in stores.values():

@@ -6,7 +6,8 @@ once without traces and once with them (``TraceHooks`` / ``StoreSessionManager(t
 alternating, on fresh sessions. Reported per SDK x backend: median wall time and CPU time of a
 run with and without traces and the overhead, the trace events of a run and the store appends
 that wrote them (the target: at most one append per event, at most 10% more wall time).
-"wall +" is the median over rounds of traced/untraced (each round runs both back to back),
+"wall +" is the median over rounds of traced/untraced (each round runs both back to back)
+with the interquartile range of those per-round ratios,
 "best wall +" compares the fastest run of each side.
 
 The machine may be shared: wall times move with its load, CPU time (this process) less so, and
@@ -23,12 +24,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sessions_plus import ConversationStore, open_store
 from sessions_plus.traces import TRACE_STREAM
+
+from .stats import spread
 
 TOOL_CALLS = 10
 MAX_OVERHEAD = 0.10
@@ -48,6 +51,8 @@ class Row:
     cpu_overhead: float
     events_per_run: float
     appends_per_run: float
+    wall_ratios: list[float] = field(default_factory=list)
+    """traced / untraced wall time of each round (both run back to back in a round)."""
 
     @property
     def ok(self) -> bool:
@@ -182,7 +187,16 @@ async def measure(sdk: str, backend: str, url: str, rounds: int, warmup: int) ->
         cpu_overhead=traced_cpu / base_cpu - 1,
         events_per_run=counter.events / rounds,
         appends_per_run=counter.appends / rounds,
+        wall_ratios=ratios,
     )
+
+
+def _iqr(ratios: list[float]) -> str:
+    """`` (IQR -1.2%..+4.0%)`` of the per-round overheads."""
+    if len(ratios) < 2:
+        return ""
+    figure = spread(ratios)
+    return f" (IQR {figure.q1 - 1:+.1%}..{figure.q3 - 1:+.1%})"
 
 
 def render(rows: list[Row]) -> str:
@@ -194,7 +208,7 @@ def render(rows: list[Row]) -> str:
     for r in rows:
         lines.append(
             f"| {r.sdk} | {r.backend} | {r.rounds} | {r.base_ms:.1f} | {r.traced_ms:.1f} "
-            f"| {r.wall_overhead:+.1%} | {r.best_wall_overhead:+.1%} "
+            f"| {r.wall_overhead:+.1%}{_iqr(r.wall_ratios)} | {r.best_wall_overhead:+.1%} "
             f"| {r.base_cpu_ms:.1f} | {r.traced_cpu_ms:.1f} "
             f"| {r.cpu_overhead:+.1%} | {r.events_per_run:.1f} | {r.appends_per_run:.1f} "
             f"| {'yes' if r.ok else 'NO'} |"
@@ -238,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(a scripted run with {TOOL_CALLS} tool calls; conversation in the same store)."
     )
     if args.json:
-        Path(args.json).write_text(json.dumps([asdict(r) for r in rows], indent=2))
+        data = {"module": "traces", "mode": mode, "rows": [asdict(r) for r in rows]}
+        Path(args.json).write_text(json.dumps(data, indent=2))
     return 0 if all(r.appends_per_run <= r.events_per_run for r in rows) else 1
 
 
