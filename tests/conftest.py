@@ -19,7 +19,7 @@ _MODULES = [
     for info in pkgutil.iter_modules(_stores.__path__)
     if not info.name.startswith("_")
 ]
-pytest_plugins = _MODULES
+pytest_plugins = [*_MODULES, "pytester"]
 
 ALL_BACKENDS: dict[str, str] = {}
 PROCESS_LOCAL: set[str] = set()

@@ -7,7 +7,12 @@ stores that need no server. Names that need an SDK load on first use, so
 * :class:`ScriptedModel` (Strands): a ``strands.models.Model`` that streams scripted replies and
   records the history it was shown; :func:`tool_call`, :func:`handoff` and :func:`texts` build
   and read scripted turns. (For the OpenAI Agents SDK use ``agents.testing.ScriptedModel``.)
+* :class:`FakeRedisStore` / :func:`fake_redis_store` (``redis+fake://`` URLs): the real
+  ``RedisStore`` and its Lua scripts on an in-process fakeredis server (extra ``testing``).
 * :class:`~sessions_plus.MemoryStore`: an in-process store with the full contract.
+* A pytest plugin (:mod:`sessions_plus.testing.pytest_plugin`, loaded automatically when
+  sessions-plus is installed): ``sessions_plus_store`` (a fresh store per test for any URL),
+  ``strands_scripted_model`` and ``openai_scripted_model``.
 """
 
 from __future__ import annotations
@@ -18,9 +23,13 @@ from typing import TYPE_CHECKING, Any
 from ..backends.memory import MemoryStore
 
 if TYPE_CHECKING:
+    from .fakeredis import FakeRedisStore, fake_redis_server, fake_redis_store
     from .strands import ScriptedModel, handoff, texts, tool_call
 
 _LAZY = {
+    "FakeRedisStore": "sessions_plus.testing.fakeredis",
+    "fake_redis_server": "sessions_plus.testing.fakeredis",
+    "fake_redis_store": "sessions_plus.testing.fakeredis",
     "ScriptedModel": "sessions_plus.testing.strands",
     "handoff": "sessions_plus.testing.strands",
     "texts": "sessions_plus.testing.strands",
@@ -37,4 +46,13 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["MemoryStore", "ScriptedModel", "handoff", "texts", "tool_call"]
+__all__ = [
+    "FakeRedisStore",
+    "MemoryStore",
+    "ScriptedModel",
+    "fake_redis_server",
+    "fake_redis_store",
+    "handoff",
+    "texts",
+    "tool_call",
+]
