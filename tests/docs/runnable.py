@@ -7,7 +7,8 @@ directory carry over to any block). Each group runs in a fresh temporary directo
 Python with top-level ``await`` allowed, bash with ``-euo pipefail`` and the checkout's
 ``sessions-plus`` first on ``PATH``. Local server addresses in the code are replaced by the
 test's own servers: ``redis://localhost:6379`` (redis-server), ``redis+cluster://localhost:7000``
-(Redis Cluster) and ``http://localhost:8000`` (moto's DynamoDB, with dummy credentials).
+(Redis Cluster) and ``http://localhost:8000`` (moto's DynamoDB, with dummy credentials); a
+``pytest`` run in a block loads this checkout's ``sessions_plus`` plugin.
 """
 
 from __future__ import annotations

@@ -53,6 +53,8 @@ def _environment(
     env = child_env()
     env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
     env.pop("OPENAI_API_KEY", None)  # offline, whatever the machine has
+    # pytest in a block loads this checkout's plugin in place of an installed one.
+    env["PYTEST_ADDOPTS"] = "-p no:sessions_plus -p sessions_plus.testing.pytest_plugin"
     replacements: dict[str, str] = {}
     if REDIS_URL in code:
         server: RedisServer = request.getfixturevalue("docs_redis")
