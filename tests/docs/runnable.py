@@ -23,7 +23,7 @@ MARKER = re.compile(
     r"(?P<indent>[ \t]*)```(?P<lang>[\w-]+)[^\n]*\n(?P<code>.*?)^(?P=indent)```",
     re.M | re.S,
 )
-ANY_MARKER = re.compile(r"<!--\s*runnable\b")
+ANY_MARKER = re.compile(r"^<!--\s*runnable\b", re.M)
 LANGUAGES = {"python", "bash"}
 REDIS_URL = "redis://localhost:6379"
 CLUSTER_URL = "redis+cluster://localhost:7000"
@@ -82,7 +82,7 @@ def pages() -> list[Path]:
 def groups(path: Path) -> list[Group]:
     """The runnable groups of one page, in page order."""
     text = path.read_text(encoding="utf-8")
-    name = path.relative_to(ROOT).as_posix()
+    name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
     found: list[Group] = []
     matches = list(MARKER.finditer(text))
     if len(matches) != len(ANY_MARKER.findall(text)):
