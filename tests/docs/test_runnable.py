@@ -18,11 +18,11 @@ from .runnable import (
     CLUSTER_URL,
     DYNAMODB_ENDPOINT,
     REDIS_URL,
-    RUNNER,
     Group,
     all_groups,
     groups,
 )
+from .warm import WarmPython
 
 GROUPS = all_groups()
 TIMEOUT = 240
@@ -33,6 +33,14 @@ def docs_redis() -> Iterator[RedisServer]:
     """A redis-server of the docs' own (flushed before each example that uses it)."""
     with RedisServer() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def warm_python() -> Iterator[WarmPython]:
+    """One interpreter with the SDKs imported, forking a child per Python example."""
+    python = WarmPython(child_env())
+    yield python
+    python.close()
 
 
 def _flush(url: str) -> None:
@@ -85,7 +93,9 @@ def test_a_marker_must_sit_right_before_a_fence(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("group", GROUPS, ids=[group.id for group in GROUPS])
-def test_runnable_block(group: Group, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_runnable_block(
+    group: Group, request: pytest.FixtureRequest, tmp_path: Path, warm_python: WarmPython
+) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     wrapper = bin_dir / "sessions-plus"
@@ -93,7 +103,6 @@ def test_runnable_block(group: Group, request: pytest.FixtureRequest, tmp_path: 
     wrapper.chmod(0o755)
     work = tmp_path / "work"
     work.mkdir()
-    (tmp_path / "runner.py").write_text(RUNNER, encoding="utf-8")
     env, replacements = _environment(group, request, bin_dir)
     for number, (lang, code) in enumerate(group.steps()):
         for old, new in replacements.items():
@@ -101,12 +110,12 @@ def test_runnable_block(group: Group, request: pytest.FixtureRequest, tmp_path: 
         script = tmp_path / f"step{number}.{'py' if lang == 'python' else 'sh'}"
         script.write_text(code + "\n", encoding="utf-8")
         if lang == "python":
-            command = [sys.executable, str(tmp_path / "runner.py"), str(script)]
+            result = warm_python.run(script, work, env, TIMEOUT)
         else:
             command = ["bash", "-euo", "pipefail", str(script)]
-        result = subprocess.run(
-            command, cwd=work, env=env, capture_output=True, text=True, timeout=TIMEOUT
-        )
+            result = subprocess.run(
+                command, cwd=work, env=env, capture_output=True, text=True, timeout=TIMEOUT
+            )
         assert result.returncode == 0, (
             f"{group.id} step {number} ({lang}) failed:\n--- code\n{code}\n"
             f"--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-5000:]}"
