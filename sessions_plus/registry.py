@@ -65,6 +65,9 @@ BACKENDS: tuple[Backend, ...] = (
     Backend(
         "dynamodb", ("dynamodb",), "sessions_plus.backends.dynamodb", "DynamoDBStore", "dynamodb"
     ),
+    Backend(
+        "fakeredis", ("redis+fake",), "sessions_plus.testing.fakeredis", "FakeRedisStore", "testing"
+    ),
 )
 """Every built-in backend."""
 
@@ -121,8 +124,9 @@ def open_store(url: str, **options: Any) -> ConversationStore:
 
     Schemes: ``memory://``, ``sqlite:///relative.db``, ``sqlite:////absolute.db``,
     ``sqlite://:memory:``, ``redis://``, ``rediss://``, ``redis+cluster://``,
-    ``rediss+cluster://``, ``redis+sentinel://``, ``rediss+sentinel://``, ``dynamodb://TABLE``
-    (see the README for each one's options), and any registered with :func:`register_scheme`.
+    ``rediss+cluster://``, ``redis+sentinel://``, ``rediss+sentinel://``, ``dynamodb://TABLE``,
+    ``redis+fake://[NAME]`` (in-process, for tests: :mod:`sessions_plus.testing.fakeredis`; see
+    the docs for each one's options), and any registered with :func:`register_scheme`.
     Example: ``open_store("sqlite:///chat.db?ttl=3600")``.
     Keyword ``options`` override the query; unknown options raise :class:`ConfigurationError`.
     """

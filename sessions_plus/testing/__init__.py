@@ -11,7 +11,12 @@ stores that need no server. Names that need an SDK load on first use, so
   scripted models that refuse, with the provider's own error, a history the provider would
   refuse (a tool call without its result, a result without its call, Bedrock's role order);
   the rules are plain functions in :mod:`sessions_plus.testing.providers`.
+* :class:`FakeRedisStore` / :func:`fake_redis_store` (``redis+fake://`` URLs): the real
+  ``RedisStore`` and its Lua scripts on an in-process fakeredis server (extra ``testing``).
 * :class:`~sessions_plus.MemoryStore`: an in-process store with the full contract.
+* A pytest plugin (:mod:`sessions_plus.testing.pytest_plugin`, loaded automatically when
+  sessions-plus is installed): ``sessions_plus_store`` (a fresh store per test for any URL),
+  ``strands_scripted_model`` and ``openai_scripted_model``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from ..backends.memory import MemoryStore
 from .providers import check_converse_messages, check_responses_input
 
 if TYPE_CHECKING:
+    from .fakeredis import FakeRedisStore, fake_redis_server, fake_redis_store
     from .openai_agents import ValidatingOpenAIModel
     from .strands import (
         ScriptedModel,
@@ -34,6 +40,9 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
+    "FakeRedisStore": "sessions_plus.testing.fakeredis",
+    "fake_redis_server": "sessions_plus.testing.fakeredis",
+    "fake_redis_store": "sessions_plus.testing.fakeredis",
     "ScriptedModel": "sessions_plus.testing.strands",
     "handoff": "sessions_plus.testing.strands",
     "texts": "sessions_plus.testing.strands",
@@ -54,6 +63,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "FakeRedisStore",
     "MemoryStore",
     "ScriptedModel",
     "ValidatingModel",
@@ -61,6 +71,8 @@ __all__ = [
     "ValidationException",
     "check_converse_messages",
     "check_responses_input",
+    "fake_redis_server",
+    "fake_redis_store",
     "handoff",
     "texts",
     "tool_call",

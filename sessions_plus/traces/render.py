@@ -14,9 +14,14 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from rich.console import Console, Group
-from rich.text import Text
-from rich.tree import Tree
+from ..errors import missing_dependency
+
+try:
+    from rich.console import Console, Group
+    from rich.text import Text
+    from rich.tree import Tree
+except ImportError as exc:  # pragma: no cover - exercised by the wheel test without extras
+    raise missing_dependency("sessions_plus.traces.render", "cli", exc) from exc
 
 from .events import HANDOFF, RUN_END, RUN_FAILED, RUN_START, STEP, TOOL_END, TOOL_START, TraceEvent
 from .model import Reasoning, ReasoningStep, ToolData, Usage

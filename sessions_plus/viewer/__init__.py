@@ -6,6 +6,13 @@ Needs the ``viewer`` extra (Starlette, uvicorn). ``sessions-plus serve URL`` run
 
 from __future__ import annotations
 
+from ..errors import missing_dependency
+
+try:
+    import starlette  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised by the wheel test without extras
+    raise missing_dependency("the web viewer", "viewer", exc) from exc
+
 from .app import create_app
 from .auth import is_loopback
 
