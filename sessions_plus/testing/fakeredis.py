@@ -23,7 +23,7 @@ from typing import Any, Self
 from urllib.parse import SplitResult, unquote
 
 from ..backends.redis import RedisStore
-from ..backends.redis.store import DEFAULT_KEY_PREFIX
+from ..backends.redis.urls import DEFAULT_KEY_PREFIX
 from ..errors import ConfigurationError, missing_dependency
 from ..options import Options, common_options, pop_str, reject_unknown
 
