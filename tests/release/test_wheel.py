@@ -124,8 +124,9 @@ def test_sdist_and_wheel_pass_twine_check(dist: Dist) -> None:
 
 def test_the_wheel_ships_scripts_types_and_assets_and_no_tests(dist: Dist) -> None:
     names = zipfile.ZipFile(dist.wheel).namelist()
-    lua = {Path(n).name for n in names if n.startswith("sessions_plus/backends/redis/lua/")}
-    source_lua = {p.name for p in (ROOT / "sessions_plus/backends/redis/lua").glob("*.lua")}
+    folder = "sessions_plus/backends/redis/lua/"
+    lua = {n[len(folder) :] for n in names if n.startswith(folder) and n.endswith(".lua")}
+    source_lua = {p.relative_to(ROOT / folder).as_posix() for p in (ROOT / folder).rglob("*.lua")}
     assert lua == source_lua and lua, lua
     assert "sessions_plus/py.typed" in names
     static = {Path(n).name for n in names if n.startswith("sessions_plus/viewer/static/")}

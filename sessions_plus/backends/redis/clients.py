@@ -20,7 +20,7 @@ import contextlib
 import copy
 import inspect
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,37 +229,46 @@ class Clients:
     ) -> Any:
         """Run one script (a write confirmed by replicas if so configured); outages raise
         :class:`StoreUnavailableError`."""
-        assert conn.gate is not None
-        async with conn.gate:
-            try:
-                if self.durability is not None and script.name not in READ_SCRIPTS:
-                    return await self.durability.script(
-                        conn.client, conn.cluster, script, keys, args
-                    )
-                return await script(conn.client, keys, args)
-            except StoreUnavailableError:  # DurabilityError: already typed (and an OSError)
-                raise
-            except UNAVAILABLE as exc:
-                raise unavailable(exc) from exc
-            except (AttributeError, TypeError) as exc:
-                if closed_under_the_call(exc):
-                    raise _closed(exc) from exc
-                raise
+        durability = self.durability
+        if durability is not None and script.name not in READ_SCRIPTS:
+            return await _guarded(
+                conn, lambda: durability.script(conn.client, conn.cluster, script, keys, args)
+            )
+        return await _guarded(conn, lambda: script(conn.client, keys, args))
 
     async def command(self, conn: Conn, *args: Any) -> Any:
         """Send one command (a write confirmed by replicas if so configured); outages raise
         :class:`StoreUnavailableError`."""
-        assert conn.gate is not None
-        async with conn.gate:
-            try:
-                if self.durability is not None and args[0] in WRITE_COMMANDS:
-                    return await self.durability.command(conn.client, conn.cluster, *args)
-                return await conn.client.execute_command(*args)
-            except StoreUnavailableError:  # DurabilityError: already typed (and an OSError)
-                raise
-            except UNAVAILABLE as exc:
-                raise unavailable(exc) from exc
-            except (AttributeError, TypeError) as exc:
-                if closed_under_the_call(exc):
-                    raise _closed(exc) from exc
-                raise
+        durability = self.durability
+        if durability is not None and args[0] in WRITE_COMMANDS:
+            return await _guarded(
+                conn, lambda: durability.command(conn.client, conn.cluster, *args)
+            )
+        return await _guarded(conn, lambda: conn.client.execute_command(*args))
+
+
+async def _guarded(conn: Conn, call: Callable[[], Awaitable[Any]]) -> Any:
+    """One call at the loop's gate, its redis-py errors typed.
+
+    redis-py 8 can swallow a cancellation that arrives while a command is in flight (the call
+    then returns normally and the task runs on: a cancelled ``migrate`` copied every session);
+    a cancellation requested during the call is raised here once it returns, as asyncio's
+    contract wants.
+    """
+    assert conn.gate is not None
+    task = asyncio.current_task()
+    cancels = task.cancelling() if task is not None else 0
+    async with conn.gate:
+        try:
+            reply = await call()
+        except StoreUnavailableError:  # DurabilityError: already typed (and an OSError)
+            raise
+        except UNAVAILABLE as exc:
+            raise unavailable(exc) from exc
+        except (AttributeError, TypeError) as exc:
+            if closed_under_the_call(exc):
+                raise _closed(exc) from exc
+            raise
+    if task is not None and task.cancelling() > cancels:
+        raise asyncio.CancelledError
+    return reply

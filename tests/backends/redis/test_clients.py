@@ -106,3 +106,32 @@ async def test_unreachable_cluster_raises_store_unavailable() -> None:
     async with store:
         with pytest.raises(StoreUnavailableError):
             await asyncio.wait_for(store.append(S, ["a"]), 30)
+
+
+@pytest.mark.parametrize("operation", ["read", "append", "info"])
+async def test_a_task_cancelled_during_calls_is_cancelled(
+    any_factory: StoreFactory, operation: str
+) -> None:
+    """redis-py 8 can swallow a cancellation that lands while a command is in flight; the store
+    raises it once the call returns, so a cancelled task stops (a cancelled migrate did not)."""
+    store = any_factory()
+    await store.append(S, ["a"])
+    calls = 0
+
+    async def loop() -> None:
+        nonlocal calls
+        for n in range(20_000):  # seconds of back-to-back calls: the cancel lands in one
+            if operation == "append":
+                await store.append(S, [n])
+            else:
+                await getattr(store, operation)(S)
+            calls += 1
+
+    task = asyncio.create_task(loop())
+    while calls < 20 and not task.done():
+        await asyncio.sleep(0.001)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 60)
+    assert calls < 20_000
+    await store.aclose()
