@@ -151,3 +151,13 @@ def missing_dependency(
     )
     err.__cause__ = cause
     return err
+
+
+class DynamoDBRequestError(SessionsPlusError):
+    """DynamoDB refused a request for a reason the store does not handle (a
+    ``ValidationException``, an unknown error code): a bug or an unsupported table setup.
+    ``code`` is DynamoDB's error code; DynamoDB applied nothing of the refused request."""
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code

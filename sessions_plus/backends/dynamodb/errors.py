@@ -11,17 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import ConflictError, SessionsPlusError
+from ...errors import ConflictError, DynamoDBRequestError
 
-
-class DynamoDBRequestError(SessionsPlusError):
-    """DynamoDB refused a request for a reason the store does not handle (a
-    ``ValidationException``, an unknown error code): a bug or an unsupported table setup.
-    ``code`` is DynamoDB's error code; DynamoDB applied nothing of the refused request."""
-
-    def __init__(self, message: str, *, code: str = "") -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = [
+    "ConditionFailed",
+    "DynamoDBRequestError",
+    "ResourceInUse",
+    "TransactionCancelled",
+    "ValidationFailed",
+]
 
 
 class ValidationFailed(DynamoDBRequestError):

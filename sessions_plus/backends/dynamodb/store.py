@@ -78,7 +78,9 @@ class DynamoDBStore(ConversationStore):
                 f"invalid DynamoDB table name {table_name!r} (3-255 of A-Z a-z 0-9 _ . -)"
             )
         if retry_mode not in ("standard", "adaptive", "legacy"):
-            raise ConfigurationError(f"retry_mode must be standard or adaptive, not {retry_mode!r}")
+            raise ConfigurationError(
+                f"retry_mode must be standard, adaptive or legacy, not {retry_mode!r}"
+            )
         if max_attempts < 1 or (max_conflict_retries is not None and max_conflict_retries < 0):
             raise ConfigurationError("max_attempts must be >= 1 and max_conflict_retries >= 0")
         if not conflict_timeout > 0:

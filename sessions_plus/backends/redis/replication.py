@@ -136,6 +136,16 @@ class Durability:
     def _outcome(self, result: Any, confirmed: Any) -> Any:
         if isinstance(result, BaseException):
             raise result
+        if isinstance(confirmed, redis_errors.ResponseError):
+            # the write ran; its marker or WAIT was refused (an ACL without SET or WAIT, a
+            # WAIT sent to a replica): nothing confirms it, so its outcome is unknown
+            raise DurabilityError(
+                f"Redis: the write ran on the primary but could not be confirmed by replicas "
+                f"({type(confirmed).__name__}: {confirmed}; durability='replicated'): its "
+                "outcome is unknown",
+                wanted=self.replicas,
+                confirmed=None,
+            ) from confirmed
         if isinstance(confirmed, BaseException):
             raise confirmed
         if int(confirmed) < self.replicas:

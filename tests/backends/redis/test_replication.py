@@ -170,3 +170,14 @@ async def test_replicated_writes_on_a_cluster_with_replicas(
         listed = [info.session_id for info in (await store.list_sessions(limit=100)).sessions]
         assert sorted(listed) == sorted(sessions[:2] + sessions[3:])
         assert [r.data for r in await store.read(sessions[3])] == ["a", "b"]
+
+
+def test_a_refused_wait_is_a_durability_error_not_a_raw_redis_error() -> None:
+    from redis.exceptions import NoPermissionError
+
+    from sessions_plus.backends.redis.replication import Durability
+
+    refused = NoPermissionError("this user has no permissions to run the 'wait' command")
+    with pytest.raises(DurabilityError, match="could not be confirmed") as caught:
+        Durability(1, 100)._outcome([1], refused)
+    assert caught.value.confirmed is None and caught.value.__cause__ is refused
