@@ -7,7 +7,6 @@ enough; the ``redis-sentinel`` package only adds a wrapper). See :mod:`integrati
 from __future__ import annotations
 
 import contextlib
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from .servers import (
     _Process,
     command,
     redis_server_binary,
+    stop_process,
 )
 
 SERVICE = "mymaster"
@@ -65,16 +65,7 @@ class _Sentinel:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr:
-            process.stderr.close()
+        stop_process(process)
 
 
 @dataclass(frozen=True, slots=True)

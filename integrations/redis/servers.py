@@ -37,6 +37,20 @@ HOST = "127.0.0.1"
 _START_TIMEOUT = 15.0
 
 
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM a server process and reap it (SIGKILL after 10 s); None or exited: nothing."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stderr:
+        process.stderr.close()
+
+
 class RedisServerError(RuntimeError):
     """redis-server is missing or did not start."""
 
@@ -129,16 +143,7 @@ class _Process:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr:
-            process.stderr.close()
+        stop_process(process)
 
     @property
     def running(self) -> bool:
