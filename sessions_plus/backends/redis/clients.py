@@ -54,10 +54,13 @@ _UNAVAILABLE_AT_CONNECT: tuple[type[BaseException], ...] = (
 def unavailable(exc: BaseException) -> StoreUnavailableError:
     """The typed error for a redis-py outage (or for a pool that ran out of connections)."""
     if isinstance(exc, redis_errors.MaxConnectionsError) or (
-        # a handed-in BlockingConnectionPool that waited in vain
         isinstance(exc, redis_errors.ConnectionError)
-        and isinstance(exc.__cause__, TimeoutError)
-        and str(exc) == "No connection available."
+        and (
+            # a handed-in BlockingConnectionPool that waited in vain
+            (isinstance(exc.__cause__, TimeoutError) and str(exc) == "No connection available.")
+            # a full ConnectionPool on redis-py 7.0 (MaxConnectionsError came later)
+            or str(exc) == "Too many connections"
+        )
     ):
         return PoolExhaustedError(
             f"Redis client pool exhausted (the server was not found down): {type(exc).__name__}:"

@@ -75,8 +75,11 @@ async def sweep(store: DynamoDBStore, now: float) -> int:
 
 
 class _Raw:
-    def __init__(self, body: bytes) -> None:
+    """The raw HTTP body (and, for aiobotocore 2.x, the raw headers) of a canned answer."""
+
+    def __init__(self, body: bytes, headers: dict[str, str]) -> None:
         self._body = body
+        self.raw_headers = [(k.encode(), v.encode()) for k, v in headers.items()]
 
     async def read(self) -> bytes:
         return self._body
@@ -99,6 +102,6 @@ def answer(
             {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message, **extra}
         ).encode()
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "test"}
-        return AioAWSResponse(request.url, status, headers, _Raw(body))
+        return AioAWSResponse(request.url, status, headers, _Raw(body, headers))
 
     return handler
