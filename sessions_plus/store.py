@@ -270,8 +270,11 @@ class ConversationStore(Backend):
     async def pop(self, session_id: str, *, stream: str = DEFAULT_STREAM) -> Record | None:
         """Remove the latest record of a stream atomically and return it; None if empty.
 
-        A record that does not decode is still removed; the error (or skip) policy applies to
-        what is returned.
+        The popped seq was the stream's last, so the next append takes it again: seqs stay
+        gap-free ``first..last`` (the design's "never reused" holds for every seq below the last
+        one; ``trim`` and ``max_records`` drop from the front and never reuse). A record that
+        does not decode is still removed; the error (or skip) policy applies to what is
+        returned.
         """
         self._check_writable()
         check_session_id(session_id)
