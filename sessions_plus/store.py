@@ -39,12 +39,7 @@ from urllib.parse import SplitResult, urlsplit
 from .backend import Backend, DocWrite, ForkRequest, Keep, LogRange, LogWrite, SessionQuery
 from .codec import DEFAULT_MAX_RECORD_BYTES, JsonCodec
 from .decoding import OnCorrupt, decode_payloads, decode_records
-from .errors import (
-    ConfigurationError,
-    CorruptRecordError,
-    ReadOnlyStoreError,
-    StoreClosedError,
-)
+from .errors import ConfigurationError, CorruptRecordError, ReadOnlyStoreError, StoreClosedError
 from .ids import check_name, check_session_id
 from .loops.fresh import run_in_fresh_loop
 from .options import Options, url_options
@@ -54,6 +49,7 @@ from .validation import (
     check_header,
     check_int,
     check_max_records,
+    check_store_limits,
     check_streams,
     check_time,
     check_ttl,
@@ -100,16 +96,7 @@ class ConversationStore(Backend):
         max_records: int | None = None,
         read_only: bool = False,
     ) -> None:
-        if on_corrupt not in ("raise", "skip"):
-            raise ConfigurationError(f"on_corrupt must be 'raise' or 'skip', not {on_corrupt!r}")
-        if (
-            isinstance(max_record_bytes, bool)
-            or not isinstance(max_record_bytes, int)
-            or max_record_bytes <= 0
-        ):
-            raise ConfigurationError(
-                f"max_record_bytes must be a positive int, not {max_record_bytes!r}"
-            )
+        check_store_limits(on_corrupt, max_record_bytes)
         self.ttl: float | None = check_ttl(ttl)
         self.read_only: bool = bool(read_only)
         self.refresh_on_read: bool = bool(refresh_on_read) and not self.read_only
@@ -270,11 +257,8 @@ class ConversationStore(Backend):
     async def pop(self, session_id: str, *, stream: str = DEFAULT_STREAM) -> Record | None:
         """Remove the latest record of a stream atomically and return it; None if empty.
 
-        The popped seq was the stream's last, so the next append takes it again: seqs stay
-        gap-free ``first..last`` (the design's "never reused" holds for every seq below the last
-        one; ``trim`` and ``max_records`` drop from the front and never reuse). A record that
-        does not decode is still removed; the error (or skip) policy applies to what is
-        returned.
+        A record that does not decode is still removed; the error (or skip) policy applies to
+        what is returned.
         """
         self._check_writable()
         check_session_id(session_id)

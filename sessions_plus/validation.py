@@ -45,6 +45,17 @@ def check_max_records(value: int | None) -> int | None:
     return value
 
 
+def check_store_limits(on_corrupt: str, max_record_bytes: int) -> None:
+    """Validate the ``on_corrupt`` policy and the ``max_record_bytes`` bound of a store."""
+    if on_corrupt not in ("raise", "skip"):
+        raise ConfigurationError(f"on_corrupt must be 'raise' or 'skip', not {on_corrupt!r}")
+    bad = isinstance(max_record_bytes, bool) or not isinstance(max_record_bytes, int)
+    if bad or max_record_bytes <= 0:
+        raise ConfigurationError(
+            f"max_record_bytes must be a positive int, not {max_record_bytes!r}"
+        )
+
+
 def check_int(value: int | None, what: str, *, minimum: int = 0) -> int | None:
     """None, or an int (not a bool) of at least ``minimum``."""
     if value is None:
