@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ..conversation import RenderedItem
+from ..conversation import STRANDS_MESSAGE, RenderedItem, has_tool_traffic, repair_items
+from ..conversation.formats import get_format
 from ..errors import missing_dependency
 from ..records import Record
 
@@ -30,6 +31,7 @@ __all__ = [
     "payload_to_message",
     "record_to_message",
     "rendered_to_message",
+    "repair_messages",
 ]
 
 SESSION_DOC = "session"
@@ -120,3 +122,41 @@ def message_payload(session_message: SessionMessage) -> dict[str, Any]:
     payload = session_message.to_dict()
     payload.pop("message_id", None)
     return payload
+
+
+def repair_messages(
+    session_id: str, messages: list[SessionMessage]
+) -> tuple[list[SessionMessage], set[int]]:
+    """``messages`` with orphaned tool calls and results repaired as a run start sees them
+    (:mod:`sessions_plus.conversation.repair`), and the ids of the messages the repair made
+    (they must never be written back). The same list and no ids when nothing needs repair."""
+    target = get_format(STRANDS_MESSAGE)
+    payloads = [
+        {
+            "message": m.message,
+            "redact_message": m.redact_message,
+            "created_at": m.created_at,
+            "updated_at": m.updated_at,
+        }
+        for m in messages
+    ]
+    if not has_tool_traffic(target, payloads):
+        return messages, set()
+    items = [
+        RenderedItem(payload, (m.message_id + 1,), True)
+        for payload, m in zip(payloads, messages, strict=True)
+    ]
+    repaired = repair_items(items, target, run_start=True, session_id=session_id)
+    if repaired is items:
+        return messages, set()
+    by_seq = {m.message_id + 1: m for m in messages}
+    out: list[SessionMessage] = []
+    converted: set[int] = set()
+    for rendered in repaired:
+        if rendered.native:
+            out.append(by_seq[rendered.seqs[0]])
+            continue
+        out.append(rendered_to_message(rendered))
+        if rendered.seqs:
+            converted.add(max(rendered.seqs) - 1)
+    return out, converted

@@ -30,14 +30,10 @@ from ..conversation import (
     SHARED_STREAM,
     STRANDS_MESSAGE,
     ForeignTools,
-    RenderedItem,
     RenderOptions,
-    has_tool_traffic,
     note_policy,
     render,
-    repair_items,
 )
-from ..conversation.formats import get_format
 from ..errors import ConflictError, SessionNotFoundError, missing_dependency
 from ..loops import DEFAULT_TIMEOUT, BackgroundLoop
 from ..records import Record
@@ -52,6 +48,7 @@ from .messages import (
     payload_to_message,
     record_to_message,
     rendered_to_message,
+    repair_messages,
 )
 
 try:
@@ -72,8 +69,6 @@ T = TypeVar("T")
 
 MESSAGE_FORMAT = STRANDS_MESSAGE
 """``format`` header of every message record the adapter writes."""
-
-_FORMAT = get_format(MESSAGE_FORMAT)
 
 __all__ = [
     "MESSAGE_FORMAT",
@@ -432,34 +427,7 @@ class StoreSessionRepository(SessionRepository, SyncClosing):
     ) -> list[SessionMessage]:
         """An agent's own messages with orphaned tool calls and results repaired (a restore
         starts a run on them, so a trailing call without result counts as interrupted)."""
-        payloads = [
-            {
-                "message": m.message,
-                "redact_message": m.redact_message,
-                "created_at": m.created_at,
-                "updated_at": m.updated_at,
-            }
-            for m in messages
-        ]
-        if not has_tool_traffic(_FORMAT, payloads):
-            return messages
-        items = [
-            RenderedItem(payload, (m.message_id + 1,), True)
-            for payload, m in zip(payloads, messages, strict=True)
-        ]
-        repaired = repair_items(items, _FORMAT, run_start=True, session_id=session_id)
-        if repaired is items:
-            return messages
-        by_seq = {m.message_id + 1: m for m in messages}
-        out: list[SessionMessage] = []
-        converted: set[int] = set()
-        for rendered in repaired:
-            if rendered.native:
-                out.append(by_seq[rendered.seqs[0]])
-                continue
-            out.append(rendered_to_message(rendered))
-            if rendered.seqs:
-                converted.add(max(rendered.seqs) - 1)
+        out, converted = repair_messages(session_id, messages)
         if converted:
             with self._created_lock:
                 self._converted.setdefault((session_id, agent_id), set()).update(converted)
