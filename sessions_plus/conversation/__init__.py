@@ -9,7 +9,8 @@ target provider's rules (see :mod:`.render`).
   reasoning, opaque).
 * :mod:`.formats`: the registry of formats; one module per format.
 * :func:`render` / :func:`convert_items`: records (or items) as one target's items.
-* :func:`read_items`: the latest N items of a stored conversation in O(N) records.
+* :func:`read_items`: the latest N items of a stored conversation in O(N) records, converting
+  only records no earlier read of this process prepared (:mod:`.memo`).
 * :func:`repair_items`: tool calls without results and results without calls, repaired on
   read (:mod:`.repair`: the rule, the synthetic ``INTERRUPTED`` result, the logging).
 * :func:`export_conversation`: a stored conversation as a plain JSON list in any shape.

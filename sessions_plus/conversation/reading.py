@@ -13,6 +13,7 @@ from typing import Any, Literal
 from ..records import Record
 from ..store import DEFAULT_STREAM, ConversationStore
 from .formats import Format, get_format
+from .memo import table, unit_of
 from .model import Message
 from .neutral_json import message_to_json
 from .render import (
@@ -25,7 +26,6 @@ from .render import (
     repair_items,
     stable_start,
     to_neutral_record,
-    to_unit,
 )
 from .rendered import RenderedItem
 
@@ -67,9 +67,10 @@ async def read_items(
     conversation whose recent records hold no user turn reads further back, up to its start.
     """
     fmt = get_format(target)
+    memo = table(fmt, options)  # units of the records earlier reads prepared (see .memo)
     if limit is None:
         everything = await store.read(session_id, stream=stream)
-        whole = [to_unit(record, fmt, options, session_id) for record in everything]
+        whole = [unit_of(record, fmt, options, session_id, memo) for record in everything]
         return render_units(
             whole, fmt, options, at_start=True, run_start=run_start, session_id=session_id
         )[0]
@@ -99,7 +100,7 @@ async def read_items(
                 before = older[0].seq
             page *= 2
             continue
-        unit = to_unit(records[-len(converted) - 1], fmt, options, session_id)
+        unit = unit_of(records[-len(converted) - 1], fmt, options, session_id, memo)
         converted.append(unit)
         expected += 1 if unit.native or unit.barrier or unit.calls else 0
         if unit.safe and expected >= attempt:

@@ -162,7 +162,9 @@ class RunRecorder:
         self._numbers = itertools.count(1)
         self._steps = 0
         self._pending: list[Event] = []
-        self._lock = threading.Lock()  # the pending list, should two loops ever touch it
+        self._armed = False  # a writer is scheduled and will take what is pending
+        self._flushing = 0  # flushes waiting on the loop
+        self._lock = threading.Lock()  # the pending list and _armed, touched from any thread
         self._generation = 0  # bumped when the writer moves: an old writer task stops
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Future[None] | None = None
@@ -287,10 +289,15 @@ class RunRecorder:
             event.update((k, v) for k, v in fields.items() if k not in DATA_FIELDS)
         with self._lock:
             self._pending.append(event)
-        if _running_loop() is self.loop:
-            self._kick()
-        elif self.loop.is_closed():
+            # a writer already scheduled takes this event too: wake the loop only when none
+            # is (one cross-thread wake-up per append, not per event)
+            kick, self._armed = not self._armed, True
+        if self.loop.is_closed():
             self._move_writer()
+        elif not kick:
+            return
+        elif _running_loop() is self.loop:
+            self._kick()
         else:
             self.loop.call_soon_threadsafe(self._kick)
 
@@ -344,6 +351,7 @@ class RunRecorder:
 
         with self._lock:
             self._generation += 1
+            self._armed = True  # the kick below schedules the new writer
         self.loop = background_event_loop()
         self._task = None
         self._wake = None
@@ -356,24 +364,33 @@ class RunRecorder:
 
     async def _write(self) -> None:
         generation = self._generation
-        linger = self.recorder.linger
-        if linger > 0:  # let a busy run's next events join this append
-            wake = self._wake = self.loop.create_future()
-            timer = self.loop.call_later(linger, _wake, wake)
-            try:
-                await wake
-            finally:
-                timer.cancel()
-                self._wake = None
-        while batch := self._take(generation):
-            await self._write_batch(batch)
+        try:
+            linger = self.recorder.linger
+            if linger > 0 and not self._flushing:  # let a busy run's next events join
+                wake = self._wake = self.loop.create_future()
+                timer = self.loop.call_later(linger, _wake, wake)
+                try:
+                    await wake
+                finally:
+                    timer.cancel()
+                    self._wake = None
+            while batch := self._take(generation):
+                await self._write_batch(batch)
+        except BaseException:  # cancelled: the next event schedules a writer again
+            with self._lock:
+                if generation == self._generation:
+                    self._armed = False
+            raise
 
     def _take(self, generation: int) -> list[Event]:
         """The next batch: up to MAX_BATCH queued events of one agent (a batch shares one
         header author). Nothing for a writer of an earlier generation."""
         with self._lock:
             pending = self._pending
-            if generation != self._generation or not pending:
+            if generation != self._generation:
+                return []
+            if not pending:
+                self._armed = False  # this writer ends: the next event schedules another
                 return []
             agent = pending[0].get("agent")
             size = min(len(pending), MAX_BATCH)
@@ -409,10 +426,14 @@ class RunRecorder:
             )
 
     async def _drained(self) -> None:
-        if self._wake is not None:
-            _wake(self._wake)  # a flush does not linger
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        self._flushing += 1  # a flush does not linger: neither the writer lingering now nor
+        try:  # one that has not started yet (created by the event just before the flush)
+            if self._wake is not None:
+                _wake(self._wake)
+            while self._task is not None and not self._task.done():
+                await asyncio.shield(self._task)
+        finally:
+            self._flushing -= 1
 
     def _error_text(self, error: BaseException | str) -> str:
         return error_text(error, include_data=self.recorder.include_data)

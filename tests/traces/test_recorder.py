@@ -328,3 +328,64 @@ def test_flush_sync_runs_an_idle_writer_loop() -> None:
         assert records[1].data["error"] == "KeyboardInterrupt"
     finally:
         loop.close()
+
+
+async def test_events_from_another_thread_wake_the_writer_loop_once_per_append() -> None:
+    """A synchronous SDK's events (its own thread) cost one cross-thread wake-up per append,
+    not one per event: the writer already scheduled takes the later ones."""
+    from sessions_plus import MemoryStore
+
+    store = MemoryStore()
+    loop = asyncio.get_running_loop()
+    wakes = 0
+    real = loop.call_soon_threadsafe
+
+    def counting(callback, *args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal wakes
+        wakes += callback == run._kick  # not the executor's own wake-ups of to_thread
+        return real(callback, *args, **kwargs)
+
+    run = TraceRecorder(store, SID, sdk="strands", linger=30).start_run("a", "q")
+    loop.call_soon_threadsafe = counting  # type: ignore[method-assign]
+    try:
+
+        def agent_thread() -> None:
+            for k in range(20):
+                run.step("a", thinking=str(k))
+            run.end("a", "ok")
+
+        await asyncio.to_thread(agent_thread)
+        await run.flush()
+    finally:
+        del loop.call_soon_threadsafe
+    records = await raw_trace(store)
+    assert [r.data.get("step") for r in records[1:-1]] == list(range(1, 21))
+    assert records[-1].data["type"] == "run_end"
+    assert wakes == 0, "the writer run_start scheduled took them all: no wake-up needed"
+
+
+async def test_a_cancelled_writer_does_not_stop_later_events(store_factory: StoreFactory) -> None:
+    store = store_factory()
+    run = TraceRecorder(store, SID, sdk="strands", linger=30).start_run("a", "q")
+    await asyncio.sleep(0)  # the writer task is lingering
+    assert run._task is not None
+    run._task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run._task
+    run.step("a")
+    run.end("a", "ok")
+    await run.flush()
+    types = [r.data["type"] for r in await raw_trace(store)]
+    assert types == ["run_start", "step", "run_end"]
+
+
+async def test_a_flush_right_after_an_event_does_not_linger() -> None:
+    """The writer an event just created (not started yet) is hurried by a flush too."""
+    from sessions_plus import MemoryStore
+
+    store = MemoryStore()
+    run = TraceRecorder(store, SID, sdk="openai-agents", linger=30).start_run("a", "q")
+    await asyncio.wait_for(run.flush(), 5)  # the start's writer lingered: cut short
+    run.end("a", "ok")  # no writer is scheduled now: this event makes one
+    await asyncio.wait_for(run.flush(), 5)
+    assert [r.data["type"] for r in await raw_trace(store)] == ["run_start", "run_end"]

@@ -1,0 +1,120 @@
+"""Records already prepared for rendering, remembered between reads of a shared conversation.
+
+An adapter re-reads the latest window of a shared conversation at every turn, and all but the
+newest records of that window were prepared (:func:`~.render.to_unit`: checked, and another
+SDK's converted to the neutral model) by the read before. :func:`unit_of` returns exactly what
+``to_unit`` returns, from memory when it can:
+
+* a remembered unit is used only for a record equal to the one it was made from (same seq,
+  format, author and time, and equal ``data``), so a record replaced in place (``replace``)
+  or another store's record with the same seq is prepared afresh;
+* a unit of the reader's own format is rebuilt around the record just read, so the item an
+  SDK receives is never an object another read also returned;
+* converted units are remembered only when their rendering cannot hand out a piece of the
+  stored data (text and, with ``foreign_tools="text"``, tool calls and text results, which
+  become notes); anything else (images, JSON results, opaque items, native tool pairs, a
+  record that failed to convert and is shown as a note) is prepared at every read.
+
+The memory is per process, bounded (:data:`MAX_UNITS` units, the oldest forgotten first), and
+shared by every store and session in it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .formats import Format
+from .model import TextPart, ToolCallPart, ToolResultPart
+from .render import RecordLike, RenderOptions, Unit, to_unit
+
+__all__ = ["MAX_UNITS", "clear", "unit_of"]
+
+MAX_UNITS = 4096
+"""Most units remembered (a few MB at most: each holds one record's data and message)."""
+
+_Key = tuple[str | None, int, str | None, str | None, Any]
+_tables: dict[tuple[str, RenderOptions], dict[_Key, tuple[Any, Unit]]] = {}
+_size = 0
+_lock = threading.Lock()  # writers only: reads are single dict lookups
+
+
+def table(target: Format, options: RenderOptions) -> dict[_Key, tuple[Any, Unit]]:
+    """The units remembered for one target and set of options (look it up once per read)."""
+    key = (target.name, options)
+    found = _tables.get(key)
+    if found is None:
+        with _lock:
+            found = _tables.setdefault(key, {})
+    return found
+
+
+def unit_of(
+    record: RecordLike,
+    target: Format,
+    options: RenderOptions,
+    session_id: str | None,
+    units: dict[_Key, tuple[Any, Unit]],
+) -> Unit:
+    """``to_unit(record, target, options, session_id)``, remembered in ``units``
+    (:func:`table` of ``target`` and ``options``)."""
+    key: _Key = (session_id, record.seq, record.format, record.author, _created(record))
+    data = record.data
+    found = units.get(key)
+    if found is not None and found[0] == data:
+        unit = found[1]
+        if unit.native:  # the record just read, never the remembered object
+            return Unit(unit.seq, True, data, None, unit.safe, turn=unit.turn)
+        return unit
+    unit = to_unit(record, target, options, session_id)
+    if unit.native or _renders_as_text(unit, target, options):
+        _remember(units, key, data, unit)
+    return unit
+
+
+def clear() -> None:
+    """Forget every remembered unit."""
+    global _size
+    with _lock:
+        _tables.clear()
+        _size = 0
+
+
+def _created(record: RecordLike) -> Any:
+    return getattr(record, "created_at", None)
+
+
+def _renders_as_text(unit: Unit, target: Format, options: RenderOptions) -> bool:
+    """A converted unit whose rendering shares nothing mutable with the stored data (not a
+    labelled own-format item, which keeps the stored item, nor a corrupt record's note)."""
+    message = unit.message
+    if message is None or message.format is None or message.format == target.name:
+        return False
+    text_tools = options.foreign_tools == "text"
+    for part in message.parts:
+        kind = type(part)
+        if kind is TextPart:
+            continue
+        if not text_tools:
+            return False
+        if kind is ToolCallPart:
+            continue
+        if kind is ToolResultPart and all(type(c) is TextPart for c in part.content):  # type: ignore[union-attr]
+            continue
+        return False
+    return True
+
+
+def _remember(units: dict[_Key, tuple[Any, Unit]], key: _Key, data: Any, unit: Unit) -> None:
+    global _size
+    with _lock:
+        if key not in units:
+            _size += 1
+        units[key] = (data, unit)
+        while _size > MAX_UNITS:  # forget the oldest unit of the oldest table
+            oldest = next((t for t in _tables.values() if t), None)
+            if oldest is None:
+                _size = 0
+                break
+            del oldest[next(iter(oldest))]
+            _size -= 1
