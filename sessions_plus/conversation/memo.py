@@ -26,7 +26,8 @@ from typing import Any
 
 from .formats import Format
 from .model import TextPart, ToolCallPart, ToolResultPart
-from .render import RecordLike, RenderOptions, Unit, to_unit
+from .render import to_unit
+from .units import RecordLike, RenderOptions, Unit
 
 __all__ = ["MAX_UNITS", "clear", "unit_of"]
 

@@ -36,14 +36,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol
+from typing import Any
 
-from ..errors import ConfigurationError, ConversionError
+from ..errors import ConversionError
 from .formats import Format, find_format, get_format
 from .model import (
     Message,
     OpaquePart,
-    Part,
     ReasoningPart,
     Role,
     TextPart,
@@ -52,91 +51,40 @@ from .model import (
 )
 from .notes import (
     CONVERSATION_START,
-    DEFAULT_NOTE_CHARS,
     corrupt_note,
-    handoff_note,
-    interrupted_tool_note,
     label,
-    orphan_result_note,
-    tool_note,
 )
+from .pairing import pair_tools
 from .rendered import RenderedItem
-from .repair import log_repair, repair
+from .repair import repair
+from .units import (
+    DEFAULT_OPTIONS,
+    ForeignTools,
+    OnCorrupt,
+    RecordLike,
+    RenderOptions,
+    Unit,
+    with_parts,
+)
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "ForeignTools",
+    "OnCorrupt",
+    "RecordLike",
+    "RenderOptions",
+    "Unit",
+    "convert_items",
+    "json_copy",
+    "render",
+    "render_units",
+    "repair_items",
+    "stable_start",
+    "to_neutral_record",
+    "to_unit",
+]
 
 logger = logging.getLogger("sessions_plus.conversation")
-
-ForeignTools = Literal["text", "native"]
-OnCorrupt = Literal["raise", "note"]
-
-
-class RecordLike(Protocol):
-    """What rendering reads of a record (a :class:`sessions_plus.Record` fits)."""
-
-    @property
-    def seq(self) -> int: ...
-
-    @property
-    def data(self) -> Any: ...
-
-    @property
-    def format(self) -> str | None: ...
-
-    @property
-    def author(self) -> str | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RenderOptions:
-    """How another SDK's records are shown (see the module docstring for each rule).
-
-    ``author`` is the reader: records by other authors count as another agent's for
-    ``label_authors``. ``note_chars`` bounds each tool input and result quoted in a note.
-    """
-
-    foreign_tools: ForeignTools = "text"
-    label_authors: bool = False
-    author: str | None = None
-    on_corrupt: OnCorrupt = "raise"
-    note_chars: int = DEFAULT_NOTE_CHARS
-
-    def __post_init__(self) -> None:
-        if self.foreign_tools not in ("text", "native"):
-            raise ConfigurationError(
-                f"foreign_tools must be 'text' or 'native', not {self.foreign_tools!r}"
-            )
-        if self.on_corrupt not in ("raise", "note"):
-            raise ConfigurationError(
-                f"on_corrupt must be 'raise' or 'note', not {self.on_corrupt!r}"
-            )
-        if isinstance(self.note_chars, bool) or not isinstance(self.note_chars, int):
-            raise ConfigurationError("note_chars must be an int")
-        if self.note_chars < 1:
-            raise ConfigurationError("note_chars must be at least 1")
-
-
-DEFAULT_OPTIONS = RenderOptions()
-
-
-@dataclass(slots=True)
-class Unit:
-    """One record prepared for rendering: its data as stored, or its converted message."""
-
-    seq: int
-    native: bool
-    data: Any
-    message: Message | None
-    safe: bool
-    """Rendering may start at this record: it starts a user turn, so no tool call before it
-    pairs with a result at or after it (see :func:`render_units` and :mod:`.repair`)."""
-    barrier: bool = True
-    """It shows something besides another SDK's tool traffic, so no call/result pair of
-    another SDK may straddle it."""
-    tools: bool = False
-    """It holds another SDK's tool calls or results."""
-    calls: bool = False
-    """It holds another SDK's tool calls."""
-    turn: bool = False
-    """It starts a user turn (a call before it without a result is orphaned)."""
 
 
 def render(
@@ -214,7 +162,7 @@ def to_unit(
         elif kind is not OpaquePart or part.visible:  # type: ignore[union-attr]
             barrier = True
     if reasoning:  # another provider's reasoning is not sent
-        message = _with(message, tuple([p for p in parts if type(p) is not ReasoningPart]))
+        message = with_parts(message, tuple([p for p in parts if type(p) is not ReasoningPart]))
     turn = barrier and message.role == "user"
     safe = turn and not results
     return Unit(seq, False, None, message, safe, barrier, calls or results, calls, turn)
@@ -226,25 +174,12 @@ def _opens_turn(target: Format, item: Any) -> bool:
     return found.turn and not found.results
 
 
-def _with(message: Message, parts: tuple[Part, ...], role: Role | None = None) -> Message:
-    """``message`` with other parts (and role): ``dataclasses.replace``, without its cost."""
-    return Message(
-        message.role if role is None else role,
-        parts,
-        message.format,
-        message.author,
-        message.seq,
-        message.created_at,
-        message.extra,
-    )
-
-
 def _label(message: Message, author: str) -> Message:
     parts = list(message.parts)
     for index, part in enumerate(parts):
         if type(part) is TextPart:
             parts[index] = replace(part, text=label(author, part.text))
-            return _with(message, tuple(parts))
+            return with_parts(message, tuple(parts))
     return message
 
 
@@ -262,14 +197,14 @@ def render_units(
     session_id: str | None = None,
 ) -> tuple[list[RenderedItem], list[Role | None]]:
     """Render prepared units; also return each item's role (for alternating targets)."""
-    rewritten, folded = _pair_tools(units, target, options, run_start, session_id)
+    rewritten, folded = pair_tools(units, target, options, run_start, session_id)
     items: list[RenderedItem] = []
     for index, (unit, message) in enumerate(zip(units, rewritten, strict=True)):
         if message is None:
             items.append(RenderedItem(unit.data, (unit.seq,), True))
             continue
         seqs = (unit.seq, *folded[index]) if index in folded else (unit.seq,)
-        items.extend(RenderedItem(item, seqs) for item in target.from_neutral(message))
+        items.extend(RenderedItem(item, seqs) for item in _items_of(unit, message, target))
     if target.merge is None:
         items = repair(items, target, run_start=run_start, session_id=session_id)
         return items, [None] * len(items)
@@ -282,120 +217,27 @@ def render_units(
     return _open_with_user(items, roles, target, at_start, opened)
 
 
-def _pair_tools(
-    units: Sequence[Unit],
-    target: Format,
-    options: RenderOptions,
-    run_start: bool = False,
-    session_id: str | None = None,
-) -> tuple[list[Message | None], dict[int, list[int]]]:
-    """Each unit's message with another SDK's tool calls, results and handoffs rewritten, and
-    for each unit the seqs of the records whose results were folded into its notes.
-
-    A call of another SDK without a result is noted as interrupted when a user turn follows
-    it (or when ``run_start`` and nothing does), else as having no result (yet)."""
-    name = target.name
-    # Pass 1: pair each foreign result with the latest same-id call before it, if only tool
-    # traffic stands between them.
-    pending: dict[str, tuple[int, int]] = {}
-    result_of: dict[tuple[int, int], tuple[int, int]] = {}
-    for i, unit in enumerate(units):
-        message = unit.message
-        if message is None or message.format == name:
-            pending.clear()
-            continue
-        if unit.tools:
-            for j, part in enumerate(message.parts):
-                if type(part) is ToolResultPart:
-                    call = pending.pop(part.call_id, None)
-                    if call is not None:
-                        result_of[call] = (i, j)
-        if unit.barrier:
-            pending.clear()
-        if unit.tools:
-            for j, part in enumerate(message.parts):
-                if type(part) is ToolCallPart:
-                    pending[part.call_id] = (i, j)
-    # Pass 2: rewrite.
-    native = options.foreign_tools == "native"
-    kept: set[tuple[int, int]] = set()
-    folded: set[tuple[int, int]] = set()
-    folded_seqs: dict[int, list[int]] = {}
-    out: list[Message | None] = []
-    for i, unit in enumerate(units):
-        message = unit.message
-        if message is None or not unit.tools:
-            out.append(message)
-            continue
-        source = find_format(message.format)
-        author = message.author
-        parts: list[Part] = []
-        results = False
-        for j, part in enumerate(message.parts):
-            kind = type(part)
-            if kind is ToolCallPart:
-                assert isinstance(part, ToolCallPart)
-                where = result_of.get((i, j))
-                result = None if where is None else _result_at(units, where)
-                handoff = None if source is None else source.handoff_target(part)
-                if handoff is not None:
-                    parts.append(TextPart(handoff_note(author, handoff)))
-                elif native and result is not None and target.native_call_ok(part):
-                    parts.append(part)
-                    assert where is not None
-                    kept.add(where)
-                    continue
-                elif result is None and (why := _interrupted(units, i, part.call_id, run_start)):
-                    trailing = why == "run start"
-                    log_repair(
-                        "interrupted", session_id, unit.seq, part.call_id, run_start=trailing
-                    )
-                    parts.append(TextPart(interrupted_tool_note(author, part, options.note_chars)))
-                else:
-                    parts.append(TextPart(tool_note(author, part, result, options.note_chars)))
-                if where is not None:
-                    folded.add(where)
-                    result_seq = units[where[0]].seq
-                    if result_seq != unit.seq:
-                        folded_seqs.setdefault(i, []).append(result_seq)
-            elif kind is ToolResultPart:
-                assert isinstance(part, ToolResultPart)
-                if (i, j) in kept:
-                    parts.append(part)
-                    results = True
-                elif (i, j) not in folded:
-                    parts.append(TextPart(orphan_result_note(part, options.note_chars)))
-            else:
-                parts.append(part)
-        # Notes about another agent's tools are the assistant's side of the conversation.
-        role: Role = "assistant" if message.role == "tool" and not results else message.role
-        out.append(_with(message, tuple(parts), role))
-    return out, folded_seqs
+def _items_of(unit: Unit, message: Message, target: Format) -> list[Any]:
+    """``target.from_neutral(message)``; for a unit's own message (not rewritten by its
+    neighbours) computed once per unit and handed out as copies (an SDK may change them)."""
+    if message is not unit.message:
+        return target.from_neutral(message)
+    kept = unit.kept if unit.kept is not None else {}
+    items = kept.get("items")
+    if items is None:
+        items = kept["items"] = target.from_neutral(message)
+        unit.kept = kept
+    return [json_copy(item) for item in items]
 
 
-def _interrupted(
-    units: Sequence[Unit], index: int, call_id: str, run_start: bool
-) -> Literal["turn", "run start", ""]:
-    """Why the call ``call_id`` of unit ``index`` is orphaned: a user turn starts after it
-    before any result for it (``"turn"``), or, with ``run_start``, nothing answers it at all;
-    ``""`` when it is not."""
-    for unit in units[index + 1 :]:
-        message = unit.message
-        if message is not None and unit.tools:
-            for part in message.parts:
-                if type(part) is ToolResultPart and part.call_id == call_id:
-                    return ""
-        if unit.turn:
-            return "turn"
-    return "run start" if run_start else ""
-
-
-def _result_at(units: Sequence[Unit], where: tuple[int, int]) -> ToolResultPart:
-    message = units[where[0]].message
-    assert message is not None
-    part = message.parts[where[1]]
-    assert isinstance(part, ToolResultPart)
-    return part
+def json_copy(value: Any) -> Any:
+    """A copy of a JSON-shaped value: new dicts and lists all the way down."""
+    kind = type(value)
+    if kind is dict:
+        return {key: json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [json_copy(item) for item in value]
+    return value
 
 
 def _merge_runs(
