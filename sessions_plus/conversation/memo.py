@@ -6,8 +6,10 @@ SDK's converted to the neutral model) by the read before. :func:`unit_of` return
 ``to_unit`` returns, from memory when it can:
 
 * a remembered unit is used only for a record equal to the one it was made from (same seq,
-  format, author and time, and equal ``data``), so a record replaced in place (``replace``)
-  or another store's record with the same seq is prepared afresh;
+  format, author and time, and ``data`` equal by ``==``), so a record replaced in place
+  (``replace``) or another store's record with the same seq is prepared afresh (a replace
+  that only turns a ``1`` into ``1.0`` or ``true``, which ``==`` cannot tell apart, keeps the
+  earlier conversion);
 * a unit of the reader's own format is rebuilt around the record just read, so the item an
   SDK receives is never an object another read also returned;
 * converted units are remembered only when their rendering cannot hand out a piece of the
@@ -15,8 +17,10 @@ SDK's converted to the neutral model) by the read before. :func:`unit_of` return
   become notes); anything else (images, JSON results, opaque items, native tool pairs, a
   record that failed to convert and is shown as a note) is prepared at every read.
 
-The memory is per process, bounded (:data:`MAX_UNITS` units, the oldest forgotten first), and
-shared by every store and session in it.
+The memory is per process, bounded (:data:`MAX_UNITS` units in at most :data:`MAX_TABLES`
+tables, one per target and options; the oldest forgotten first), and shared by every store and
+session in it. A remembered unit also keeps what rendering computed from it alone (its items,
+handed out as copies, and its tool notes: :mod:`.render`, :mod:`.pairing`).
 """
 
 from __future__ import annotations
@@ -29,10 +33,14 @@ from .model import TextPart, ToolCallPart, ToolResultPart
 from .render import to_unit
 from .units import RecordLike, RenderOptions, Unit
 
-__all__ = ["MAX_UNITS", "clear", "unit_of"]
+__all__ = ["MAX_TABLES", "MAX_UNITS", "clear", "table", "unit_of"]
 
 MAX_UNITS = 4096
 """Most units remembered (a few MB at most: each holds one record's data and message)."""
+
+MAX_TABLES = 256
+"""Most (target, options) tables kept: readers with many different ``author`` options make one
+each; the oldest goes first."""
 
 _Key = tuple[str | None, int, str | None, str | None, Any]
 _tables: dict[tuple[str, RenderOptions], dict[_Key, tuple[Any, Unit]]] = {}
@@ -42,11 +50,15 @@ _lock = threading.Lock()  # writers only: reads are single dict lookups
 
 def table(target: Format, options: RenderOptions) -> dict[_Key, tuple[Any, Unit]]:
     """The units remembered for one target and set of options (look it up once per read)."""
+    global _size
     key = (target.name, options)
     found = _tables.get(key)
     if found is None:
         with _lock:
             found = _tables.setdefault(key, {})
+            while len(_tables) > MAX_TABLES:  # forget the oldest table
+                oldest = next(iter(_tables))
+                _size -= len(_tables.pop(oldest))
     return found
 
 
@@ -113,9 +125,15 @@ def _remember(units: dict[_Key, tuple[Any, Unit]], key: _Key, data: Any, unit: U
             _size += 1
         units[key] = (data, unit)
         while _size > MAX_UNITS:  # forget the oldest unit of the oldest table
-            oldest = next((t for t in _tables.values() if t), None)
-            if oldest is None:
+            if not _tables:  # the rest is in tables forgotten meanwhile (clear(), MAX_TABLES)
                 _size = 0
                 break
+            name = next(iter(_tables))
+            oldest = _tables[name]
+            if not oldest:
+                del _tables[name]  # emptied: dropped, so eviction stays O(1)
+                continue
             del oldest[next(iter(oldest))]
             _size -= 1
+            if not oldest:
+                del _tables[name]

@@ -169,3 +169,23 @@ def test_threads_share_the_memory_safely() -> None:
         assert all(r == fresh for r in results)
 
     asyncio.run(many())
+
+
+def test_readers_with_many_authors_keep_a_bounded_number_of_tables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(memo, "MAX_TABLES", 5)
+    recs = records(strands(s_text("assistant", "hi")), oa(user("hello")))
+    for n in range(40):
+        _units(recs, OA, RenderOptions(author=f"reader-{n}"))
+    assert len(memo._tables) == 5
+    assert memo._size == sum(len(t) for t in memo._tables.values()) == 10
+
+
+def test_eviction_drops_emptied_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memo, "MAX_UNITS", 4)
+    first = records(*(strands(s_text("assistant", f"a{n}")) for n in range(4)))
+    _units(first, OA, RenderOptions(author="one"))
+    _units(first, OA, RenderOptions(author="two"))  # pushes every unit of "one" out
+    assert list(memo._tables) == [(OA, RenderOptions(author="two"))]
+    assert memo._size == 4

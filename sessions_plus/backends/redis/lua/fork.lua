@@ -46,19 +46,7 @@ register('fork', function()
   if LIVE and not REPLACE then
     return {-1}
   end
-  local had_expiry = X ~= nil
-  if LIVE then
-    local keys = {META, DOCS, TOK}
-    for i = 1, NS do
-      keys[#keys + 1] = LOGS[i]
-    end
-    rcall('DEL', unpack(keys))
-  end
-  LIVE, N, X, HAS_DOCS = false, 0, nil, false
-  for i = 1, NS do
-    LAST[i], FIRST[i] = 0, 1
-  end
-  begin_write()
+  local had_expiry = begin_replace()
   local docs = rcall('HGETALL', SDOCS)
   if #docs > 0 then
     has_docs()
@@ -97,10 +85,7 @@ register('fork', function()
       out[#out + 1] = last
     end
   end
-  local created, hint = finish_write()
-  if TTL == 0 and had_expiry then
-    rcall('ZREM', EXP, SID)
-  end
+  local created, hint = end_replace(had_expiry)
   out[2], out[3], out[4] = now(), created, hint
   return out
 end)

@@ -15,19 +15,7 @@ register('restore', function()
   if LIVE and ARGV[A] ~= '1' then
     return {-1}
   end
-  local had_expiry = X ~= nil
-  if LIVE then
-    local keys = {META, DOCS, TOK}
-    for i = 1, NS do
-      keys[#keys + 1] = LOGS[i]
-    end
-    rcall('DEL', unpack(keys))
-  end
-  LIVE, N, X, HAS_DOCS = false, 0, nil, false
-  for i = 1, NS do
-    LAST[i], FIRST[i] = 0, 1
-  end
-  begin_write()
+  local had_expiry = begin_replace()
   if ARGV[A + 1] ~= '' then
     setf('created', ARGV[A + 1])
   end
@@ -64,13 +52,6 @@ register('restore', function()
       set_range(i, first, last)
     end
   end
-  local created, hint = finish_write()
-  if TTL == 0 and had_expiry then
-    if EXP then
-      rcall('ZREM', EXP, SID)
-    else
-      hint = -1
-    end
-  end
+  local created, hint = end_replace(had_expiry)
   return {1, now(), created, hint}
 end)

@@ -71,6 +71,26 @@ local function begin_write()
   setf('updated', now())
 end
 
+-- Start a write that replaces the whole session (fork, restore): drop every key of a live
+-- one, forget its state, and create it afresh. Returns whether it had an expiry (for
+-- end_replace).
+local function begin_replace()
+  local had_expiry = X ~= nil
+  if LIVE then
+    local keys = {META, DOCS, TOK}
+    for i = 1, NS do
+      keys[#keys + 1] = LOGS[i]
+    end
+    rcall('DEL', unpack(keys))
+  end
+  LIVE, N, X, HAS_DOCS = false, 0, nil, false
+  for i = 1, NS do
+    LAST[i], FIRST[i] = 0, 1
+  end
+  begin_write()
+  return had_expiry
+end
+
 -- Write the collected meta fields: one HSET, at most one HDEL.
 local function flush()
   if NDEL > 0 then
@@ -136,4 +156,18 @@ end
 local function finish_write()
   touch()
   return CREATED, EXPIRY_HINT
+end
+
+-- Finish a write begun by begin_replace: a replaced session that had an expiry and now has
+-- none leaves the expiry index (on a cluster the client does: the hint says -1).
+local function end_replace(had_expiry)
+  local created, hint = finish_write()
+  if TTL == 0 and had_expiry then
+    if EXP then
+      rcall('ZREM', EXP, SID)
+    else
+      hint = -1
+    end
+  end
+  return created, hint
 end
