@@ -34,8 +34,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
+
+from ..launcher import Launcher
 
 HOST = "127.0.0.1"
 
@@ -79,7 +80,7 @@ _START_TIMEOUT = 30.0
 _REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-class DynamoDBServer:
+class DynamoDBServer(Launcher):
     """moto's ThreadedMotoServer on 127.0.0.1 (``.endpoint_url``), one request at a time.
 
     By default in a child process (stopped with SIGTERM, then SIGKILL); ``in_process=True``
@@ -96,11 +97,12 @@ class DynamoDBServer:
     def endpoint_url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def start(self) -> None:
+    def start(self) -> Self:
         if self.in_process:
             self._start_thread()
         else:
             self._start_process()
+        return self
 
     def _start_process(self) -> None:
         env = {**os.environ, **DUMMY_CREDENTIALS}
@@ -167,18 +169,6 @@ class DynamoDBServer:
                 process.wait()
             if process.stderr is not None:
                 process.stderr.close()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def main(argv: list[str] | None = None) -> None:

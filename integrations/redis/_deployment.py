@@ -8,9 +8,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Self, TypeVar
 
+from ..launcher import Launcher
 from .servers import (
     HOST,
     RedisServerError,
@@ -70,7 +70,7 @@ def replica_in_sync(port: int, master_port: int) -> bool:
     return False
 
 
-class Deployment:
+class Deployment(Launcher):
     """Shared life cycle: a temporary directory, data nodes, start/close, context manager."""
 
     def __init__(self, prefix: str) -> None:
@@ -141,14 +141,3 @@ class Deployment:
         for proc in self._nodes.values():
             proc.stop()
         self._tmp.cleanup()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

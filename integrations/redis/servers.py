@@ -30,8 +30,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Self
+
+from ..launcher import Launcher
 
 HOST = "127.0.0.1"
 _START_TIMEOUT = 15.0
@@ -155,7 +156,7 @@ class _Process:
         return self.process.pid if self.running and self.process is not None else None
 
 
-class RedisServer:
+class RedisServer(Launcher):
     """A standalone redis-server on a free loopback port (``.host``, ``.port``, ``.url``).
 
     ``stop()`` and ``start()`` (or ``restart()``) keep the port, so clients can reconnect;
@@ -196,19 +197,8 @@ class RedisServer:
         self.stop()
         self._tmp.cleanup()
 
-    def __enter__(self) -> Self:
-        return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class RedisCluster:
+class RedisCluster(Launcher):
     """A Redis Cluster of ``masters`` (default 3) masters, no replicas, on loopback.
 
     ``.url`` is ``redis+cluster://127.0.0.1:<first port>`` (sessions-plus's cluster scheme);
@@ -292,17 +282,6 @@ class RedisCluster:
         for proc in self._procs:
             proc.stop()
         self._tmp.cleanup()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _unique_port(used: set[int]) -> int:
