@@ -115,13 +115,12 @@ def _note_of(
 ) -> str:
     """:func:`~.notes.tool_note` of part ``index`` of ``unit``, kept on the unit while the
     result is the same part object (the note text is immutable)."""
-    kept = unit.kept if unit.kept is not None else {}
+    kept = unit.keep()
     found = kept.get(index)
     if found is not None and found[0] is result and found[1] == chars:
         return str(found[2])
     text = tool_note(author, call, result, chars)
     kept[index] = (result, chars, text)
-    unit.kept = kept
     return text
 
 

@@ -222,11 +222,10 @@ def _items_of(unit: Unit, message: Message, target: Format) -> list[Any]:
     neighbours) computed once per unit and handed out as copies (an SDK may change them)."""
     if message is not unit.message:
         return target.from_neutral(message)
-    kept = unit.kept if unit.kept is not None else {}
+    kept = unit.keep()
     items = kept.get("items")
     if items is None:
         items = kept["items"] = target.from_neutral(message)
-        unit.kept = kept
     return [json_copy(item) for item in items]
 
 

@@ -90,6 +90,12 @@ class Unit:
     """What rendering computed from this unit alone, for the next read of a remembered unit
     (:mod:`.memo`): its items (handed out as copies) and its tool notes."""
 
+    def keep(self) -> dict[Any, Any]:
+        """``kept``, made on first use (most units never need one)."""
+        if self.kept is None:
+            self.kept = {}
+        return self.kept
+
 
 def with_parts(message: Message, parts: tuple[Part, ...], role: Role | None = None) -> Message:
     """``message`` with other parts (and role): ``dataclasses.replace``, without its cost."""
