@@ -38,6 +38,7 @@ from .errors import (
 )
 from .ids import MAX_NAME_LENGTH, MAX_SESSION_ID_LENGTH
 from .records import (
+    RawRecord,
     Record,
     SessionInfo,
     SessionPage,
@@ -94,6 +95,7 @@ __all__ = [
     "MemoryStore",
     "MissingDependencyError",
     "PoolExhaustedError",
+    "RawRecord",
     "ReadOnlyStoreError",
     "Record",
     "RecordNotFoundError",

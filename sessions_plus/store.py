@@ -223,6 +223,33 @@ class ConversationStore(Backend):
         raws = await self.read_log(LogRange(session_id, stream, limit, after, before, keep))
         return self._decode_records(session_id, stream, raws)
 
+    async def read_raw(
+        self,
+        session_id: str,
+        *,
+        stream: str = DEFAULT_STREAM,
+        limit: int | None = None,
+        after: int | None = None,
+        before: int | None = None,
+        keep: Keep = "latest",
+    ) -> list[RawRecord]:
+        """Like :meth:`read`, but with each payload still encoded (the codec's bytes).
+
+        For readers that keep what they decoded and derived from a record (the shared
+        conversation reader): equal bytes mean an equal record, so such a reader decodes only
+        what it has not seen. Nothing is decoded here, so no corrupt-record policy applies;
+        :meth:`decode_raw` applies it.
+        """
+        if self._nothing_to_read(session_id, stream, limit, after, before, keep):
+            return []
+        return await self.read_log(LogRange(session_id, stream, limit, after, before, keep))
+
+    def decode_raw(self, session_id: str, stream: str, raws: list[RawRecord]) -> list[Record]:
+        """Decode records :meth:`read_raw` returned, under the store's ``on_corrupt`` policy
+        (a corrupt record raises :class:`CorruptRecordError` or is left out), as :meth:`read`
+        does."""
+        return self._decode_records(session_id, stream, raws)
+
     async def read_data(
         self,
         session_id: str,

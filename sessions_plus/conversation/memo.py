@@ -6,10 +6,11 @@ SDK's converted to the neutral model) by the read before. :func:`unit_of` return
 ``to_unit`` returns, from memory when it can:
 
 * a remembered unit is used only for a record equal to the one it was made from (same seq,
-  format, author and time, and ``data`` equal by ``==``), so a record replaced in place
-  (``replace``) or another store's record with the same seq is prepared afresh (a replace
-  that only turns a ``1`` into ``1.0`` or ``true``, which ``==`` cannot tell apart, keeps the
-  earlier conversion);
+  format, author and time, and the same stored bytes, :meth:`~sessions_plus.ConversationStore.
+  read_raw`, or for callers holding decoded records ``data`` equal by ``==``), so a record
+  replaced in place (``replace``) or another store's record with the same seq is prepared
+  afresh; :func:`recall` finds another SDK's units by their bytes, so the reader does not
+  even decode those records again;
 * a unit of the reader's own format is rebuilt around the record just read, so the item an
   SDK receives is never an object another read also returned;
 * converted units are remembered only when their rendering cannot hand out a piece of the
@@ -28,12 +29,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from ..records import RawRecord
 from .formats import Format
 from .model import TextPart, ToolCallPart, ToolResultPart
 from .render import to_unit
 from .units import RecordLike, RenderOptions, Unit
 
-__all__ = ["MAX_TABLES", "MAX_UNITS", "clear", "table", "unit_of"]
+__all__ = ["MAX_TABLES", "MAX_UNITS", "clear", "rebuilt", "recall", "table", "unit_of"]
 
 MAX_UNITS = 4096
 """Most units remembered (a few MB at most: each holds one record's data and message)."""
@@ -68,21 +70,43 @@ def unit_of(
     options: RenderOptions,
     session_id: str | None,
     units: dict[_Key, tuple[Any, Unit]],
+    payload: bytes | None = None,
 ) -> Unit:
     """``to_unit(record, target, options, session_id)``, remembered in ``units``
-    (:func:`table` of ``target`` and ``options``)."""
+    (:func:`table` of ``target`` and ``options``).
+
+    ``payload``: the record's stored bytes (:meth:`~sessions_plus.ConversationStore.read_raw`),
+    remembered instead of its data so that :func:`recall` finds the unit without decoding.
+    """
     key: _Key = (session_id, record.seq, record.format, record.author, _created(record))
     data = record.data
+    token = data if payload is None else payload
     found = units.get(key)
-    if found is not None and found[0] == data:
+    if found is not None and found[0] == token:
         unit = found[1]
-        if unit.native:  # the record just read, never the remembered object
-            return Unit(unit.seq, True, data, None, unit.safe, turn=unit.turn)
-        return unit
+        return rebuilt(unit, data) if unit.native else unit
     unit = to_unit(record, target, options, session_id)
     if unit.native or _renders_as_text(unit, target, options):
-        _remember(units, key, data, unit)
+        _remember(units, key, token, unit)
     return unit
+
+
+def recall(
+    raw: RawRecord, session_id: str | None, units: dict[_Key, tuple[Any, Unit]]
+) -> Unit | None:
+    """The remembered unit of a record still encoded, if its payload is byte for byte the one
+    the unit was made from; else None. A unit of the reader's own format holds the record's
+    data: hand out :func:`rebuilt` with the payload decoded anew, never the unit itself."""
+    found = units.get((session_id, raw.seq, raw.format, raw.author, raw.created_at))
+    if found is None or found[0] != raw.payload:
+        return None
+    return found[1]
+
+
+def rebuilt(unit: Unit, data: Any) -> Unit:
+    """A remembered own-format unit around ``data``, the record just read (so the item an SDK
+    receives is never an object another read also returned)."""
+    return Unit(unit.seq, True, data, None, unit.safe, turn=unit.turn)
 
 
 def clear() -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, cast
 
 from .formats import Format, find_format
 from .model import Message, Part, Role, TextPart, ToolCallPart, ToolResultPart
@@ -101,8 +101,20 @@ def pair_tools(
                 parts.append(part)
         # Notes about another agent's tools are the assistant's side of the conversation.
         role: Role = "assistant" if message.role == "tool" and not results else message.role
-        out.append(with_parts(message, tuple(parts), role))
+        out.append(_rewritten(unit, message, tuple(parts), role))
     return out, folded_seqs
+
+
+def _rewritten(unit: Unit, message: Message, parts: tuple[Part, ...], role: Role) -> Message:
+    """``message`` with ``parts`` and ``role``; the same object as the last read's while they
+    are equal, so that its rendered items are kept too (:func:`.render._items_of`)."""
+    kept = unit.keep()
+    last = kept.get("rewritten")
+    if last is not None and last[1] == role and last[0] == parts:
+        return cast(Message, last[2])
+    rewritten = with_parts(message, parts, role)
+    kept["rewritten"] = (parts, role, rewritten)
+    return rewritten
 
 
 def _note_of(

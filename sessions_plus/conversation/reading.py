@@ -8,12 +8,12 @@ O(N) records for any ordinary conversation, whatever its length.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from ..records import Record
+from ..records import RawRecord, Record
 from ..store import DEFAULT_STREAM, ConversationStore
 from .formats import Format, get_format
-from .memo import table, unit_of
+from .memo import rebuilt, recall, table, unit_of
 from .model import Message
 from .neutral_json import message_to_json
 from .render import (
@@ -69,8 +69,9 @@ async def read_items(
     fmt = get_format(target)
     memo = table(fmt, options)  # units of the records earlier reads prepared (see .memo)
     if limit is None:
-        everything = await store.read(session_id, stream=stream)
-        whole = [unit_of(record, fmt, options, session_id, memo) for record in everything]
+        raws = await store.read_raw(session_id, stream=stream)
+        entries = _entries(store, session_id, stream, raws, memo)
+        whole = [_unit(entry, fmt, options, session_id, memo) for entry in entries]
         return render_units(
             whole, fmt, options, at_start=True, run_start=run_start, session_id=session_id
         )[0]
@@ -78,40 +79,90 @@ async def read_items(
         raise TypeError(f"limit must be an int or None, not {type(limit).__name__}")
     if limit <= 0:
         return []
-    records: list[Record] = []  # the records read so far, chronological
-    converted: list[Unit] = []  # the latest of them, converted, newest first
+    converted: list[Unit] = []  # the records read so far, converted, newest first
     before: int | None = None
     page = first_page(limit)
-    at_start = False
     expected = 0  # items the converted records should give (a cheap guess)
     attempt = limit + 1  # render once the guess reaches this
-    complete = store.on_corrupt == "raise"  # then a short page means nothing is older
     while True:
-        if len(converted) == len(records):
-            if at_start:
-                units = converted[::-1]
-                return render_units(
-                    units, fmt, options, at_start=True, run_start=run_start, session_id=session_id
-                )[0][-limit:]
-            older = await store.read(session_id, stream=stream, before=before, limit=page)
-            at_start = not older or older[0].seq == 1 or (complete and len(older) < page)
-            if older:
-                records[:0] = older
-                before = older[0].seq
-            page *= 2
-            continue
-        unit = unit_of(records[-len(converted) - 1], fmt, options, session_id, memo)
-        converted.append(unit)
-        expected += 1 if unit.native or unit.barrier or unit.calls else 0
-        if unit.safe and expected >= attempt:
+        older = await store.read_raw(session_id, stream=stream, before=before, limit=page)
+        # Raw records are never left out, so a short page means nothing is older.
+        at_start = not older or older[0].seq == 1 or len(older) < page
+        if older:
+            before = older[0].seq
+            for entry in reversed(_entries(store, session_id, stream, older, memo)):
+                unit = (
+                    entry if type(entry) is Unit else _unit(entry, fmt, options, session_id, memo)
+                )
+                converted.append(unit)
+                if unit.native or unit.barrier or unit.calls:
+                    expected += 1
+                if unit.safe and expected >= attempt:
+                    items, roles = render_units(
+                        converted[::-1],
+                        fmt,
+                        options,
+                        at_start=False,
+                        run_start=run_start,
+                        session_id=session_id,
+                    )
+                    settled = len(items) - stable_start(roles, fmt)
+                    if settled >= limit:
+                        return items[-limit:]
+                    attempt = expected + limit - settled
+        if at_start:
             units = converted[::-1]
-            items, roles = render_units(
-                units, fmt, options, at_start=False, run_start=run_start, session_id=session_id
-            )
-            settled = len(items) - stable_start(roles, fmt)
-            if settled >= limit:
-                return items[-limit:]
-            attempt = expected + limit - settled
+            return render_units(
+                units, fmt, options, at_start=True, run_start=run_start, session_id=session_id
+            )[0][-limit:]
+        page *= 2
+
+
+_Entry = Unit | tuple[Record, bytes]
+"""A record read: its remembered unit, or the record decoded and its stored bytes."""
+
+
+def _entries(
+    store: ConversationStore,
+    session_id: str,
+    stream: str,
+    raws: list[RawRecord],
+    memo: dict[Any, Any],
+) -> list[_Entry]:
+    """Raw records as entries: remembered units, without decoding (:func:`.memo.recall`),
+    and the others decoded under the store's corrupt-record policy (a skipped one is left
+    out), as :meth:`~sessions_plus.ConversationStore.read` would."""
+    decode = store.codec.decode  # a payload equal to one decoded before decodes
+    found: list[Unit | None] = []
+    missing: list[RawRecord] = []
+    for raw in raws:
+        unit = recall(raw, session_id, memo)
+        if unit is None:
+            missing.append(raw)
+        elif unit.native:
+            unit = rebuilt(unit, decode(raw.payload))
+        found.append(unit)
+    if not missing:
+        return cast(list[_Entry], found)
+    decoded = iter(store.decode_raw(session_id, stream, missing))
+    record = next(decoded, None)
+    entries: list[_Entry] = []
+    for raw, unit in zip(raws, found, strict=True):
+        if unit is not None:
+            entries.append(unit)
+        elif record is not None and record.seq == raw.seq:
+            entries.append((record, raw.payload))
+            record = next(decoded, None)
+    return entries
+
+
+def _unit(
+    entry: _Entry, fmt: Format, options: RenderOptions, session_id: str, memo: dict[Any, Any]
+) -> Unit:
+    if type(entry) is Unit:
+        return entry
+    record, payload = cast(tuple[Record, bytes], entry)
+    return unit_of(record, fmt, options, session_id, memo, payload)
 
 
 def has_tool_traffic(target: Format, items: list[Any]) -> bool:

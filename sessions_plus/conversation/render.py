@@ -204,7 +204,8 @@ def render_units(
             items.append(RenderedItem(unit.data, (unit.seq,), True))
             continue
         seqs = (unit.seq, *folded[index]) if index in folded else (unit.seq,)
-        items.extend(RenderedItem(item, seqs) for item in _items_of(unit, message, target))
+        for item in _items_of(unit, message, target):
+            items.append(RenderedItem(item, seqs))
     if target.merge is None:
         items = repair(items, target, run_start=run_start, session_id=session_id)
         return items, [None] * len(items)
@@ -218,14 +219,16 @@ def render_units(
 
 
 def _items_of(unit: Unit, message: Message, target: Format) -> list[Any]:
-    """``target.from_neutral(message)``; for a unit's own message (not rewritten by its
-    neighbours) computed once per unit and handed out as copies (an SDK may change them)."""
-    if message is not unit.message:
-        return target.from_neutral(message)
+    """``target.from_neutral(message)``, kept on the unit while ``message`` is the same object
+    (its own, or the same rewriting of it: :mod:`.pairing`) and handed out as copies (an SDK
+    may change them)."""
     kept = unit.keep()
-    items = kept.get("items")
-    if items is None:
-        items = kept["items"] = target.from_neutral(message)
+    last = kept.get("items")
+    if last is not None and last[0] is message:
+        items = last[1]
+    else:
+        items = target.from_neutral(message)
+        kept["items"] = (message, items)
     return [json_copy(item) for item in items]
 
 
@@ -233,10 +236,16 @@ def json_copy(value: Any) -> Any:
     """A copy of a JSON-shaped value: new dicts and lists all the way down."""
     kind = type(value)
     if kind is dict:
-        return {key: json_copy(item) for key, item in value.items()}
+        return {
+            key: item if type(item) in _SHARED else json_copy(item) for key, item in value.items()
+        }
     if kind is list:
-        return [json_copy(item) for item in value]
+        return [item if type(item) in _SHARED else json_copy(item) for item in value]
     return value
+
+
+_SHARED = frozenset({str, int, float, bool, type(None)})
+"""Immutable values a copy shares (checked inline: most values of an item are strings)."""
 
 
 def _merge_runs(

@@ -180,6 +180,23 @@ async def test_format_and_author_headers_round_trip(store: ConversationStore) ->
     ]
 
 
+async def test_read_raw_is_read_with_payloads_still_encoded(store: ConversationStore) -> None:
+    await store.append(S, [{"n": 1}, "two", [3, {"x": None}]], format="fmt", author="me")
+    records = await store.read(S)
+    raws = await store.read_raw(S)
+    assert [(r.seq, r.created_at, r.format, r.author) for r in raws] == [
+        (r.seq, r.created_at, r.format, r.author) for r in records
+    ]
+    assert [store.codec.decode(r.payload) for r in raws] == data(records)
+    assert store.decode_raw(S, "main", raws) == records
+    assert seqs(await store.read_raw(S, limit=2)) == [2, 3]
+    assert seqs(await store.read_raw(S, before=3, limit=1)) == [2]
+    assert seqs(await store.read_raw(S, after=1, keep="earliest", limit=1)) == [2]
+    assert await store.read_raw(S, limit=0) == []
+    assert await store.read_raw("nobody-here") == []
+    assert await store.read_raw(S, stream="other") == []
+
+
 async def test_created_at_is_the_write_time(store: ConversationStore) -> None:
     before = time.time()
     await store.append(S, ["a", "b"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from sessions_plus import MemoryStore, Record
 from sessions_plus.conversation import SHARED_STREAM, RenderOptions, get_format, memo, read_items
-from sessions_plus.conversation.render import to_unit
+from sessions_plus.conversation.render import render, to_unit
 from tests.conversation.helpers import (
     OA,
     ST,
@@ -21,7 +22,9 @@ from tests.conversation.helpers import (
     oa,
     output,
     records,
+    s_result,
     s_text,
+    s_use,
     said,
     user,
     write,
@@ -80,6 +83,58 @@ def test_a_second_read_converts_nothing_again(monkeypatch: pytest.MonkeyPatch) -
     _units(recs, OA, RenderOptions())
     _units(recs, OA, RenderOptions())
     assert calls == [1, 2, 3]
+
+
+async def test_a_second_read_decodes_only_the_readers_own_records(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Remembered units are found by the stored bytes: another SDK's records are not even
+    decoded again; the reader's own are (its items are new objects at every read)."""
+    store = MemoryStore()
+    recs = records(
+        oa(user("hi")),
+        strands(s_text("assistant", "hello")),
+        strands(s_use("t1", "search", {"q": "x"})),
+        strands(s_result("t1", "found")),
+        oa(said("bye")),
+    )
+    await write(store, "s", recs)
+    first = await read_items(store, "s", OA)
+    decoded: list[Any] = []
+    real = store.codec.decode
+
+    def counting(payload: Any) -> Any:
+        decoded.append(payload)
+        return real(payload)
+
+    monkeypatch.setattr(store.codec, "decode", counting)
+    assert await read_items(store, "s", OA) == first
+    assert len(decoded) == 2  # the two OpenAI records
+    decoded.clear()
+    assert await read_items(store, "s", OA, limit=2) == first[-2:]
+    assert len(decoded) <= 2
+
+
+async def test_a_tool_note_follows_a_result_stored_after_an_earlier_read() -> None:
+    """A call's note is kept between reads only while its result is the same: a result that
+    arrives later shows in the next read, as a fresh rendering shows it."""
+    store = MemoryStore()
+    start = records(oa(user("look it up")), strands(s_use("t1", "search", {"q": "x"})))
+    await write(store, "s", start)
+    before = await read_items(store, "s", OA)
+    assert before == render(start, OA)
+    await store.append(
+        "s", [s_result("t1", "found it")], stream=SHARED_STREAM, format=ST, author="spec"
+    )
+    await store.append(
+        "s", [s_text("assistant", "done")], stream=SHARED_STREAM, format=ST, author="spec"
+    )
+    whole = await store.read("s", stream=SHARED_STREAM)
+    after = await read_items(store, "s", OA)
+    assert after == render(whole, OA)
+    assert after != before[: len(after)]
+    assert "found it" in json.dumps([r.item for r in after])
+    assert await read_items(store, "s", OA, limit=2) == render(whole, OA)[-2:]
 
 
 async def test_a_replaced_record_is_converted_again() -> None:

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sessions_plus import MemoryStore, Record
+from sessions_plus import MemoryStore, RawRecord, Record
+from sessions_plus.backend import LogRange
 from sessions_plus.conversation import (
     SHARED_STREAM,
     RenderOptions,
@@ -44,15 +45,16 @@ from tests.fixtures.factory import StoreFactory
 
 
 class CountingStore(MemoryStore):
-    """A memory store that counts the records its reads return."""
+    """A memory store that counts the records its backend reads return (every read of the
+    log, decoded or not, goes through ``read_log``)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.records_read = 0
         self.reads = 0
 
-    async def read(self, *args: Any, **kwargs: Any) -> list[Record]:
-        result = await super().read(*args, **kwargs)
+    async def read_log(self, query: LogRange) -> list[RawRecord]:
+        result = await super().read_log(query)
         self.reads += 1
         self.records_read += len(result)
         return result
