@@ -32,7 +32,7 @@ from typing import Any
 from ..records import RawRecord
 from .formats import Format
 from .model import TextPart, ToolCallPart, ToolResultPart
-from .render import to_unit
+from .render import json_copy, to_unit
 from .units import RecordLike, RenderOptions, Unit
 
 __all__ = ["MAX_TABLES", "MAX_UNITS", "clear", "rebuilt", "recall", "table", "unit_of"]
@@ -86,27 +86,35 @@ def unit_of(
         unit = found[1]
         return rebuilt(unit, data) if unit.native else unit
     unit = to_unit(record, target, options, session_id)
-    if unit.native or _renders_as_text(unit, target, options):
+    if unit.native:  # kept as a copy: the record's data goes to the SDK
+        _remember(units, key, token, rebuilt(unit, json_copy(data)))
+    elif _renders_as_text(unit, target, options):
         _remember(units, key, token, unit)
     return unit
 
 
 def recall(
-    raw: RawRecord, session_id: str | None, units: dict[_Key, tuple[Any, Unit]]
-) -> Unit | None:
-    """The remembered unit of a record still encoded, if its payload is byte for byte the one
-    the unit was made from; else None. A unit of the reader's own format holds the record's
-    data: hand out :func:`rebuilt` with the payload decoded anew, never the unit itself."""
-    found = units.get((session_id, raw.seq, raw.format, raw.author, raw.created_at))
-    if found is None or found[0] != raw.payload:
-        return None
-    return found[1]
+    raws: list[RawRecord], session_id: str | None, units: dict[_Key, tuple[Any, Unit]]
+) -> list[Unit | None]:
+    """For each record still encoded, its remembered unit if its payload is byte for byte
+    the one the unit was made from, else None. A unit of the reader's own format comes with
+    a copy of the record's data (new dicts and lists: an SDK may change what it is given),
+    as a decode of the same bytes would give."""
+    out: list[Unit | None] = []
+    for raw in raws:
+        found = units.get((session_id, raw.seq, raw.format, raw.author, raw.created_at))
+        if found is None or found[0] != raw.payload:
+            out.append(None)
+            continue
+        unit = found[1]
+        out.append(rebuilt(unit, json_copy(unit.data)) if unit.native else unit)
+    return out
 
 
 def rebuilt(unit: Unit, data: Any) -> Unit:
-    """A remembered own-format unit around ``data``, the record just read (so the item an SDK
-    receives is never an object another read also returned)."""
-    return Unit(unit.seq, True, data, None, unit.safe, turn=unit.turn)
+    """An own-format unit around other data: the item an SDK receives is never an object
+    another read also returned, nor the one this memory keeps."""
+    return Unit(unit.seq, True, data, None, unit.safe, turn=unit.turn, created_at=unit.created_at)
 
 
 def clear() -> None:

@@ -13,7 +13,7 @@ from typing import Any, Literal, cast
 from ..records import RawRecord, Record
 from ..store import DEFAULT_STREAM, ConversationStore
 from .formats import Format, get_format
-from .memo import rebuilt, recall, table, unit_of
+from .memo import recall, table, unit_of
 from .model import Message
 from .neutral_json import message_to_json
 from .render import (
@@ -132,16 +132,8 @@ def _entries(
     """Raw records as entries: remembered units, without decoding (:func:`.memo.recall`),
     and the others decoded under the store's corrupt-record policy (a skipped one is left
     out), as :meth:`~sessions_plus.ConversationStore.read` would."""
-    decode = store.codec.decode  # a payload equal to one decoded before decodes
-    found: list[Unit | None] = []
-    missing: list[RawRecord] = []
-    for raw in raws:
-        unit = recall(raw, session_id, memo)
-        if unit is None:
-            missing.append(raw)
-        elif unit.native:
-            unit = rebuilt(unit, decode(raw.payload))
-        found.append(unit)
+    found = recall(raws, session_id, memo)
+    missing = [raw for raw, unit in zip(raws, found, strict=True) if unit is None]
     if not missing:
         return cast(list[_Entry], found)
     decoded = iter(store.decode_raw(session_id, stream, missing))

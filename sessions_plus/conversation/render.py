@@ -116,10 +116,10 @@ def to_unit(
     seq, author, fmt_name = record.seq, record.author, record.format
     labelled = options.label_authors and author is not None and author != options.author
     own = fmt_name == target.name
+    created_at = getattr(record, "created_at", None)
     if own and not labelled and target.accepts(record.data):
         turn = _opens_turn(target, record.data)
-        return Unit(seq, True, record.data, None, turn, turn=turn)
-    created_at = getattr(record, "created_at", None)
+        return Unit(seq, True, record.data, None, turn, turn=turn, created_at=created_at)
     source = target if own else find_format(fmt_name)
     try:
         if source is None:
@@ -147,7 +147,7 @@ def to_unit(
     if message.format == target.name:
         if message.role != "assistant" or not _has_text(message):  # nothing to label
             turn = _opens_turn(target, record.data)
-            return Unit(seq, True, record.data, None, turn, turn=turn)
+            return Unit(seq, True, record.data, None, turn, turn=turn, created_at=created_at)
         return Unit(seq, False, None, message, False)
     parts = message.parts
     reasoning = calls = results = barrier = False
@@ -209,8 +209,11 @@ def render_units(
     if target.merge is None:
         items = repair(items, target, run_start=run_start, session_id=session_id)
         return items, [None] * len(items)
-    # The opening turn, if one is needed, is dated like the first converted record.
+    # The opening turn, if one is needed, is dated like the first converted record (or, with
+    # none, the first record: rendering the same records gives the same items).
     opened = next((u.message.created_at for u in units if u.message is not None), None)
+    if opened is None and units:
+        opened = units[0].created_at
     items, roles = _merge_runs(items, target)
     repaired = repair(items, target, run_start=run_start, session_id=session_id)
     if repaired is not items:

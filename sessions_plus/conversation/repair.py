@@ -95,12 +95,16 @@ def log_repair(
         )
 
 
-def interrupted_items(target: Format, call_ids: Sequence[str]) -> list[Any]:
-    """The synthetic result item(s) of ``target`` answering ``call_ids`` as interrupted."""
+def interrupted_items(
+    target: Format, call_ids: Sequence[str], created_at: float | None = None
+) -> list[Any]:
+    """The synthetic result item(s) of ``target`` answering ``call_ids`` as interrupted, dated
+    ``created_at`` where the format holds a time (repairs pass the time of the item they
+    answer or join, so the same history always repairs to the same items)."""
     parts = tuple(
         ToolResultPart(call_id, (TextPart(INTERRUPTED),), "error") for call_id in call_ids
     )
-    return target.from_neutral(Message("tool", parts))
+    return target.from_neutral(Message("tool", parts, created_at=created_at))
 
 
 def repair(
@@ -176,7 +180,9 @@ def _repair_in_turn(
                     run_start=call_id in trailing,
                     log=log,
                 )
-            out.extend(RenderedItem(item, ()) for item in interrupted_items(target, calls))
+            when = target.time_of(rendered.item)
+            synthetic = interrupted_items(target, calls, when)
+            out.extend(RenderedItem(item, ()) for item in synthetic)
     return out
 
 
@@ -187,6 +193,7 @@ def _repair_adjacent(
     assert merge is not None
     pending: tuple[tuple[str, str], ...] = ()  # calls of the previous (assistant) item
     pending_seq: int | None = None
+    pending_time: float | None = None  # when the item holding those calls was written
     changed = False
     out: list[RenderedItem] = []
     for rendered in items:
@@ -211,16 +218,19 @@ def _repair_adjacent(
             if role == "user":
                 current = _answered_first(current, missing, target)
             else:
-                out.extend(RenderedItem(item, ()) for item in interrupted_items(target, missing))
+                synthetic = interrupted_items(target, missing, pending_time)
+                out.extend(RenderedItem(item, ()) for item in synthetic)
         out.append(current)
         pending = found.calls if role == "assistant" else ()
         pending_seq = _seq(rendered)
+        pending_time = target.time_of(rendered.item) if pending else None
     if pending and run_start:
         changed = True
         for call_id, _ in pending:
             log_repair("interrupted", session_id, pending_seq, call_id, run_start=True, log=log)
         calls = [call_id for call_id, _ in pending]
-        out.extend(RenderedItem(item, ()) for item in interrupted_items(target, calls))
+        synthetic = interrupted_items(target, calls, pending_time)
+        out.extend(RenderedItem(item, ()) for item in synthetic)
     return out if changed else items
 
 
@@ -247,7 +257,7 @@ def _answered_first(rendered: RenderedItem, call_ids: list[str], target: Format)
             return RenderedItem(converted[0], rendered.seqs)
     merge = target.merge
     assert merge is not None
-    merged = interrupted_items(target, call_ids)[0]
+    merged = interrupted_items(target, call_ids, target.time_of(rendered.item))[0]
     return RenderedItem(merge(merged, rendered.item), rendered.seqs)
 
 

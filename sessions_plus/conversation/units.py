@@ -86,6 +86,8 @@ class Unit:
     """It holds another SDK's tool calls."""
     turn: bool = False
     """It starts a user turn (a call before it without a result is orphaned)."""
+    created_at: float | None = None
+    """When its record was written (dates a turn rendering adds before it)."""
     kept: dict[Any, Any] | None = field(default=None, compare=False)
     """What rendering computed from this unit alone, for the next read of a remembered unit
     (:mod:`.memo`): its items (handed out as copies) and its tool notes."""

@@ -14,6 +14,7 @@ from sessions_plus import MemoryStore, RawRecord, Record
 from sessions_plus.backend import LogRange
 from sessions_plus.conversation import (
     SHARED_STREAM,
+    RenderedItem,
     RenderOptions,
     export_conversation,
     message_from_json,
@@ -22,6 +23,7 @@ from sessions_plus.conversation import (
     to_neutral,
     to_neutral_record,
 )
+from sessions_plus.conversation.formats.strands_message import time_of
 from sessions_plus.errors import ConversionError
 from tests.conversation.helpers import (
     OA,
@@ -182,12 +184,54 @@ def test_latest_n_matches_the_whole_for_any_conversation(
     async def check() -> None:
         store = MemoryStore()
         recs = await write(store, "s", records(*entries))
-        whole = render(recs, target, options)
+        whole = _undated(render(recs, target, options))
         for limit in limits:
             got = await read_items(store, "s", target, limit=limit, options=options)
-            assert got == whole[-limit:]
+            assert _undated(got) == whole[-limit:]
 
     asyncio.run(check())
+
+
+def _undated(rendered: list[RenderedItem]) -> list[RenderedItem]:
+    """Without Strands' time stamps: generated payloads may hold no ``created_at``, and an item
+    rendering adds next to one (an interrupted call's result) is then dated when it is made
+    (``test_added_items_are_dated_like_the_records_they_answer`` checks the dates)."""
+    out = []
+    for rendered in rendered:
+        item = rendered.item
+        if type(item) is dict and "created_at" in item:
+            item = {**item, "created_at": None, "updated_at": None}
+        out.append(rendered._replace(item=item))
+    return out
+
+
+async def test_added_items_are_dated_like_the_records_they_answer() -> None:
+    """The same records always render the same items: the opening turn and the synthetic
+    result of an interrupted call take the times of the records, not the clock."""
+    store = MemoryStore()
+    at = "2025-03-04T05:06:07.123456+00:00"
+    use = {**s_use("t1", "search", {"q": "x"}), "created_at": at, "updated_at": at}
+    await store.append("s", [use], stream=SHARED_STREAM, format=ST, author="spec")
+    first = await read_items(store, "s", ST, run_start=True)
+    assert len(first) == 2  # the call (stored), its synthetic result
+    assert first[1].seqs == ()
+    assert {r.item["created_at"] for r in first} == {at}
+    # An assistant message holding a stray result: noted, then opened with a user turn.
+    stray = {
+        "message": {
+            "role": "assistant",
+            "content": [{"toolResult": s_result("x", "r")["message"]["content"][0]["toolResult"]}],
+        }
+    }
+    await store.append("t", [stray], stream=SHARED_STREAM, format=ST, author="spec")
+    opened = await read_items(store, "t", ST)
+    assert opened[0].seqs == () and opened[0].item["message"]["role"] == "user"
+    written = (await store.read("t", stream=SHARED_STREAM))[0].created_at
+    assert time_of(opened[0].item) == pytest.approx(written, abs=1e-6)
+    await asyncio.sleep(0.002)
+    assert await read_items(store, "s", ST, run_start=True) == first
+    assert await read_items(store, "t", ST) == opened
+    assert render(await store.read("t", stream=SHARED_STREAM), ST) == opened
 
 
 # ---------------------------------------------------------------------- export

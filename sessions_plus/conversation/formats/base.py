@@ -51,6 +51,10 @@ def _any_call(call: ToolCallPart) -> bool:
     return True
 
 
+def _no_time(item: Any) -> float | None:
+    return None
+
+
 def _same(item: Any) -> Any:
     return item
 
@@ -82,6 +86,9 @@ class Format:
       broken one is never passed to an SDK as it is (own records are not converted).
     * ``traffic(item)``: the tool calls and results an item holds and whether it starts a user
       turn (:class:`Traffic`), cheap: how orphaned calls and results are found on read.
+    * ``time_of(item)``: when an item says it was written (Unix seconds), if its shape holds
+      a time: synthetic items rendering adds next to it are dated alike, so the same records
+      always render the same items.
     * ``alias``: the short name ``export_conversation(as_=...)`` accepts.
     """
 
@@ -96,6 +103,7 @@ class Format:
     export: Callable[[Any], Any] = _same
     accepts: Callable[[Any], bool] = _any_item
     traffic: Callable[[Any], Traffic] = _no_traffic
+    time_of: Callable[[Any], float | None] = _no_time
 
     @property
     def alternating(self) -> bool:

@@ -250,6 +250,18 @@ def from_neutral(message: Message) -> list[Any]:
     ]
 
 
+def time_of(item: Any) -> float | None:
+    """A stored message's ``created_at`` (ISO 8601) in Unix seconds; None if it has none."""
+    stamp = item.get("created_at") if type(item) is dict else None
+    if type(stamp) is not str:
+        return None
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).timestamp()
+
+
 def _iso(timestamp: float | None) -> str:
     when = datetime.now(UTC) if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
     return when.isoformat()
@@ -477,4 +489,5 @@ FORMAT = Format(
     export=export,
     accepts=accepts,
     traffic=traffic,
+    time_of=time_of,
 )
