@@ -9,10 +9,10 @@ SDK's converted to the neutral model) by the read before. :func:`unit_of` return
   format, author and time, and the same stored bytes, :meth:`~sessions_plus.ConversationStore.
   read_raw`, or for callers holding decoded records ``data`` equal by ``==``), so a record
   replaced in place (``replace``) or another store's record with the same seq is prepared
-  afresh; :func:`recall` finds another SDK's units by their bytes, so the reader does not
-  even decode those records again;
-* a unit of the reader's own format is rebuilt around the record just read, so the item an
-  SDK receives is never an object another read also returned;
+  afresh; :func:`recall` finds units by the bytes, so a repeat read decodes nothing;
+* a unit of the reader's own format holds the record's data, which rendering hands out only
+  as a copy (:func:`~.render.render_units`), so the item an SDK receives is never an object
+  another read also returned;
 * converted units are remembered only when their rendering cannot hand out a piece of the
   stored data (text and, with ``foreign_tools="text"``, tool calls and text results, which
   become notes); anything else (images, JSON results, opaque items, native tool pairs, a
@@ -32,10 +32,21 @@ from typing import Any
 from ..records import RawRecord
 from .formats import Format
 from .model import TextPart, ToolCallPart, ToolResultPart
-from .render import json_copy, to_unit
+from .render import to_unit
 from .units import RecordLike, RenderOptions, Unit
 
-__all__ = ["MAX_TABLES", "MAX_UNITS", "clear", "rebuilt", "recall", "table", "unit_of"]
+__all__ = [
+    "MAX_REACHES",
+    "MAX_TABLES",
+    "MAX_UNITS",
+    "Reach",
+    "clear",
+    "reaches",
+    "recall",
+    "remember_reach",
+    "table",
+    "unit_of",
+]
 
 MAX_UNITS = 4096
 """Most units remembered (a few MB at most: each holds one record's data and message)."""
@@ -84,11 +95,9 @@ def unit_of(
     found = units.get(key)
     if found is not None and found[0] == token:
         unit = found[1]
-        return rebuilt(unit, data) if unit.native else unit
+        return unit
     unit = to_unit(record, target, options, session_id)
-    if unit.native:  # kept as a copy: the record's data goes to the SDK
-        _remember(units, key, token, rebuilt(unit, json_copy(data)))
-    elif _renders_as_text(unit, target, options):
+    if unit.native or _renders_as_text(unit, target, options):
         _remember(units, key, token, unit)
     return unit
 
@@ -97,31 +106,41 @@ def recall(
     raws: list[RawRecord], session_id: str | None, units: dict[_Key, tuple[Any, Unit]]
 ) -> list[Unit | None]:
     """For each record still encoded, its remembered unit if its payload is byte for byte
-    the one the unit was made from, else None. A unit of the reader's own format comes with
-    a copy of the record's data (new dicts and lists: an SDK may change what it is given),
-    as a decode of the same bytes would give."""
+    the one the unit was made from, else None (no record is decoded)."""
     out: list[Unit | None] = []
     for raw in raws:
         found = units.get((session_id, raw.seq, raw.format, raw.author, raw.created_at))
-        if found is None or found[0] != raw.payload:
-            out.append(None)
-            continue
-        unit = found[1]
-        out.append(rebuilt(unit, json_copy(unit.data)) if unit.native else unit)
+        out.append(found[1] if found is not None and found[0] == raw.payload else None)
     return out
 
 
-def rebuilt(unit: Unit, data: Any) -> Unit:
-    """An own-format unit around other data: the item an SDK receives is never an object
-    another read also returned, nor the one this memory keeps."""
-    return Unit(unit.seq, True, data, None, unit.safe, turn=unit.turn, created_at=unit.created_at)
+MAX_REACHES = 4096
+"""Most conversations whose last latest-N read's reach is remembered."""
+
+Reach = tuple[str, str, str, RenderOptions, int]
+"""A latest-N read: session id, stream, target format, options and N."""
+
+reaches: dict[Reach, tuple[int, int]] = {}
+"""How far back the last such read had to go: the records it converted and its guess of their
+items when they settled (:func:`~.reading.read_items` reads and renders that far at once: the
+next turn's read usually needs as much). Only a hint: a read from any start is correct."""
+
+
+def remember_reach(key: Reach, records: int, expected: int) -> None:
+    """Record a read's reach (the oldest forgotten first, past :data:`MAX_REACHES`)."""
+    with _lock:
+        reaches.pop(key, None)  # re-inserted last
+        reaches[key] = (records, expected)
+        while len(reaches) > MAX_REACHES:
+            del reaches[next(iter(reaches))]
 
 
 def clear() -> None:
-    """Forget every remembered unit."""
+    """Forget every remembered unit and reach."""
     global _size
     with _lock:
         _tables.clear()
+        reaches.clear()
         _size = 0
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal, cast
 from ..records import RawRecord, Record
 from ..store import DEFAULT_STREAM, ConversationStore
 from .formats import Format, get_format
-from .memo import recall, table, unit_of
+from .memo import Reach, reaches, recall, remember_reach, table, unit_of
 from .model import Message
 from .neutral_json import message_to_json
 from .render import (
@@ -68,13 +68,23 @@ async def read_items(
     """
     fmt = get_format(target)
     memo = table(fmt, options)  # units of the records earlier reads prepared (see .memo)
+
+    def rendered(units: list[Unit], *, at_start: bool) -> tuple[list[RenderedItem], list[Any]]:
+        return render_units(
+            units,
+            fmt,
+            options,
+            at_start=at_start,
+            run_start=run_start,
+            session_id=session_id,
+            copy_own=True,  # units may be remembered: an SDK gets copies of own records
+        )
+
     if limit is None:
         raws = await store.read_raw(session_id, stream=stream)
         entries = _entries(store, session_id, stream, raws, memo)
         whole = [_unit(entry, fmt, options, session_id, memo) for entry in entries]
-        return render_units(
-            whole, fmt, options, at_start=True, run_start=run_start, session_id=session_id
-        )[0]
+        return rendered(whole, at_start=True)[0]
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise TypeError(f"limit must be an int or None, not {type(limit).__name__}")
     if limit <= 0:
@@ -84,6 +94,14 @@ async def read_items(
     page = first_page(limit)
     expected = 0  # items the converted records should give (a cheap guess)
     attempt = limit + 1  # render once the guess reaches this
+    # How far back the last read of this conversation had to go: read and render that far at
+    # once (the next turn's read usually needs as much). Only a hint: any start is correct.
+    key: Reach = (session_id, stream, fmt.name, options, limit)
+    reach = reaches.get(key)
+    if reach is not None:
+        if reach[0] > page:  # a little more, as the window moves on
+            page = reach[0] + reach[0] // 8
+        attempt = max(attempt, reach[1])
     while True:
         older = await store.read_raw(session_id, stream=stream, before=before, limit=page)
         # Raw records are never left out, so a short page means nothing is older.
@@ -98,23 +116,15 @@ async def read_items(
                 if unit.native or unit.barrier or unit.calls:
                     expected += 1
                 if unit.safe and expected >= attempt:
-                    items, roles = render_units(
-                        converted[::-1],
-                        fmt,
-                        options,
-                        at_start=False,
-                        run_start=run_start,
-                        session_id=session_id,
-                    )
+                    items, roles = rendered(converted[::-1], at_start=False)
                     settled = len(items) - stable_start(roles, fmt)
                     if settled >= limit:
+                        remember_reach(key, len(converted), expected)
                         return items[-limit:]
                     attempt = expected + limit - settled
         if at_start:
-            units = converted[::-1]
-            return render_units(
-                units, fmt, options, at_start=True, run_start=run_start, session_id=session_id
-            )[0][-limit:]
+            remember_reach(key, len(converted), expected)
+            return rendered(converted[::-1], at_start=True)[0][-limit:]
         page *= 2
 
 

@@ -195,13 +195,18 @@ def render_units(
     at_start: bool,
     run_start: bool = False,
     session_id: str | None = None,
+    copy_own: bool = False,
 ) -> tuple[list[RenderedItem], list[Role | None]]:
-    """Render prepared units; also return each item's role (for alternating targets)."""
+    """Render prepared units; also return each item's role (for alternating targets).
+
+    Own-format records come back as their data itself, or with ``copy_own`` as copies (new
+    dicts and lists: for units remembered between reads, :mod:`.memo`)."""
     rewritten, folded = pair_tools(units, target, options, run_start, session_id)
     items: list[RenderedItem] = []
     for index, (unit, message) in enumerate(zip(units, rewritten, strict=True)):
         if message is None:
-            items.append(RenderedItem(unit.data, (unit.seq,), True))
+            data = json_copy(unit.data) if copy_own else unit.data
+            items.append(RenderedItem(data, (unit.seq,), True))
             continue
         seqs = (unit.seq, *folded[index]) if index in folded else (unit.seq,)
         for item in _items_of(unit, message, target):

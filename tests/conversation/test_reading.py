@@ -17,6 +17,7 @@ from sessions_plus.conversation import (
     RenderedItem,
     RenderOptions,
     export_conversation,
+    memo,
     message_from_json,
     read_items,
     render,
@@ -87,6 +88,15 @@ def long_conversation(turns: int) -> list[Record]:
     return records(*entries)
 
 
+def tool_run(calls: int) -> list[Record]:
+    """An OpenAI user turn, then only Strands tool calls and results."""
+    entries: list[Any] = [oa(user("go"))]
+    for i in range(calls):
+        entries.append(strands(s_use(f"t{i}", "step", {"i": i})))
+        entries.append(strands(s_result(f"t{i}", "ok")))
+    return records(*entries)
+
+
 OPTIONS = [
     RenderOptions(),
     RenderOptions(foreign_tools="native"),
@@ -120,6 +130,42 @@ async def test_latest_n_reads_o_of_n_records(target: str) -> None:
         assert store.reads <= 3
 
 
+async def test_a_repeat_read_goes_as_far_back_as_the_last_one_at_once() -> None:
+    """The Strands view merges records into fewer messages, so the first read of 20 needs a
+    second page; the next read of the same conversation reads that far in one page."""
+    memo.clear()
+    store = CountingStore()
+    recs = await write(store, "s", long_conversation(250))
+    whole = render(recs, ST)
+    assert await read_items(store, "s", ST, limit=20) == whole[-20:]
+    first = store.reads
+    store.reads = 0
+    assert await read_items(store, "s", ST, limit=20) == whole[-20:]
+    assert first >= 2
+    assert store.reads == 1
+
+
+async def test_a_remembered_reach_never_changes_what_is_read() -> None:
+    """The reach of the last read is a hint only: a conversation rewritten since (shorter,
+    or needing to go much further back) reads exactly as a fresh rendering."""
+    store = MemoryStore()
+    for target in (OA, ST):
+        await store.delete("s")
+        recs = await write(store, "s", long_conversation(60))
+        assert await read_items(store, "s", target, limit=20) == render(recs, target)[-20:]
+        await store.delete("s")
+        recs = await write(store, "s", long_conversation(3))
+        assert await read_items(store, "s", target, limit=20) == render(recs, target)[-20:]
+        await store.delete("s")
+        recs = await write(store, "s", tool_run(80))
+        options = RenderOptions(foreign_tools="native")
+        want = render(recs, target, options)[-20:]
+        assert await read_items(store, "s", target, limit=20, options=options) == want
+        await store.delete("s")
+        recs = await write(store, "s", long_conversation(60))
+        assert await read_items(store, "s", target, limit=20) == render(recs, target)[-20:]
+
+
 async def test_zero_and_missing_limits() -> None:
     store = MemoryStore()
     await write(store, "s", long_conversation(2))
@@ -131,11 +177,7 @@ async def test_zero_and_missing_limits() -> None:
 
 async def test_a_run_of_foreign_tool_traffic_reads_further_back() -> None:
     store = CountingStore()
-    entries = [oa(user("go"))]
-    for i in range(60):
-        entries.append(strands(s_use(f"t{i}", "step", {"i": i})))
-        entries.append(strands(s_result(f"t{i}", "ok")))
-    recs = await write(store, "s", records(*entries))
+    recs = await write(store, "s", tool_run(60))
     options = RenderOptions(foreign_tools="native")
     whole = render(recs, OA, options)
     assert await read_items(store, "s", OA, limit=3, options=options) == whole[-3:]
