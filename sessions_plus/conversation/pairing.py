@@ -83,8 +83,7 @@ def pair_tools(
                     )
                     parts.append(TextPart(interrupted_tool_note(author, part, options.note_chars)))
                 else:
-                    note = _note_of(unit, j, author, part, result, options.note_chars)
-                    parts.append(TextPart(note))
+                    parts.append(_note_of(unit, j, author, part, result, options.note_chars))
                 if where is not None:
                     folded.add(where)
                     result_seq = units[where[0]].seq
@@ -124,16 +123,16 @@ def _note_of(
     call: ToolCallPart,
     result: ToolResultPart | None,
     chars: int,
-) -> str:
-    """:func:`~.notes.tool_note` of part ``index`` of ``unit``, kept on the unit while the
-    result is the same part object (the note text is immutable)."""
+) -> TextPart:
+    """:func:`~.notes.tool_note` of part ``index`` of ``unit`` as a text part, kept on the unit
+    while the result is the same part object (parts are immutable)."""
     kept = unit.keep()
     found = kept.get(index)
     if found is not None and found[0] is result and found[1] == chars:
-        return str(found[2])
-    text = tool_note(author, call, result, chars)
-    kept[index] = (result, chars, text)
-    return text
+        return cast(TextPart, found[2])
+    note = TextPart(tool_note(author, call, result, chars))
+    kept[index] = (result, chars, note)
+    return note
 
 
 def _interrupted(

@@ -119,13 +119,18 @@ async def read_items(
                     items, roles = rendered(converted[::-1], at_start=False)
                     settled = len(items) - stable_start(roles, fmt)
                     if settled >= limit:
-                        remember_reach(key, len(converted), expected)
+                        _reached(key, reach, len(converted), expected)
                         return items[-limit:]
                     attempt = expected + limit - settled
         if at_start:
-            remember_reach(key, len(converted), expected)
+            _reached(key, reach, len(converted), expected)
             return rendered(converted[::-1], at_start=True)[0][-limit:]
         page *= 2
+
+
+def _reached(key: Reach, reach: tuple[int, int] | None, records: int, expected: int) -> None:
+    if reach != (records, expected):  # the usual repeat read changes nothing
+        remember_reach(key, records, expected)
 
 
 _Entry = Unit | tuple[Record, bytes]
