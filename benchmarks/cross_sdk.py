@@ -10,6 +10,10 @@
   read of a conversation (everything converted). Two more rows split the cost: the shared read of a
   conversation only the OpenAI SDK wrote (headers and rendering, no conversion), and the
   Strands view of the mixed conversation (``read_items`` for ``strands.message``).
+* **A worker's loop**: before each read a new turn is appended to both conversations (the
+  mixed one alternating SDKs), so every read finds the newest records not yet prepared, as a
+  worker's read after a turn does; medians of the reads alone, the two reads taking turns.
+  Reported beside the target, which is about reading a conversation of 1,000 records.
 * **Conversion of one record**, in microseconds: each stored shape to neutral and on to the
   other SDK's shape.
 
@@ -23,7 +27,9 @@ import argparse
 import asyncio
 import json
 import math
+import statistics
 import sys
+import time
 import timeit
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -179,6 +185,62 @@ def _slice(config: Config, op: Callable[[int], Awaitable[Any]]) -> Callable[[int
     return run
 
 
+@dataclass
+class Moving:
+    backend: str
+    native_ms: float
+    shared_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.shared_ms / self.native_ms
+
+
+async def measure_moving(turns: int, backends: Sequence[str]) -> list[Moving]:
+    """A worker's loop: append a turn to each conversation, then read the latest 20 of each."""
+    from sessions_plus.openai_agents import StoreSession
+
+    env = Env()
+    out: list[Moving] = []
+    try:
+        stores = await _stores(env, backends)
+        for backend, store in stores.items():
+            for session_id in ("moving-mixed", "moving-native"):
+                await store.delete(session_id)
+            await fill_mixed(store, "moving-mixed", RECORDS)
+            await fill_native(store, "moving-native", RECORDS)
+            native = StoreSession("moving-native", store, author="triage")
+            shared = StoreSession("moving-mixed", store, shared=True, author="triage")
+            times: dict[str, list[float]] = {"native": [], "shared": []}
+            clock = time.perf_counter
+            start = RECORDS // 4
+            for n in range(start, start + turns):
+                if n % 2 == 0:
+                    batch, fmt, author = openai_turn(n), OA, "triage"
+                else:
+                    batch, fmt, author = strands_turn(n), ST, "spec"
+                mixed = "moving-mixed"
+                await store.append(mixed, batch, stream=SHARED_STREAM, format=fmt, author=author)
+                await store.append("moving-native", openai_turn(n), format=OA, author="triage")
+                order = [("native", native), ("shared", shared)]
+                for name, session in order if n % 2 else order[::-1]:
+                    t0 = clock()
+                    await session.get_items(LIMIT)
+                    times[name].append(clock() - t0)
+            warm = turns // 10  # the first reads of the process convert everything
+            out.append(
+                Moving(
+                    backend,
+                    statistics.median(times["native"][warm:]) * 1e3,
+                    statistics.median(times["shared"][warm:]) * 1e3,
+                )
+            )
+            await store.aclose()
+    finally:
+        await env.aclose()
+    return out
+
+
 def conversion_us(number: int) -> dict[str, float]:
     """Microseconds to convert one stored record to the other SDK's item(s)."""
     options = RenderOptions()
@@ -206,6 +268,19 @@ def conversion_us(number: int) -> dict[str, float]:
         seconds = min(timeit.repeat(convert, number=number, repeat=5)) / number
         out[name] = seconds * 1e6
     return out
+
+
+def report_moving(moving: list[Moving]) -> str:
+    lines = [
+        "| backend | a new turn before each read | native p50 ms | shared p50 ms | x native |",
+        "|---|---|--:|--:|--:|",
+    ]
+    lines += [
+        f"| {m.backend} | half by each SDK | {m.native_ms:.3f} | {m.shared_ms:.3f} | "
+        f"{m.ratio:.2f} |"
+        for m in moving
+    ]
+    return "\n".join(lines)
 
 
 def report(rows: list[Row], conversions: dict[str, float]) -> tuple[str, bool]:
@@ -251,11 +326,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     backends = args.backend or ["sqlite", "redis"]
     rows = asyncio.run(measure_reads(config, backends))
+    moving = asyncio.run(measure_moving(40 if args.quick else 600, backends))
     conversions = conversion_us(200 if args.quick else 5_000)
     text, ok = report(rows, conversions)
     mode = "quick" if args.quick else "full"
     print(f"# Cross-SDK conversation ({mode} mode, {RECORDS:,} records, latest {LIMIT})\n")
     print(text)
+    print()
+    print(report_moving(moving))
     if args.json:
         data = {
             "module": "cross_sdk",
@@ -270,6 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for r in rows
             ],
             "conversion_us": conversions,
+            "worker_loop": [
+                {"backend": m.backend, "native_p50_ms": m.native_ms, "shared_p50_ms": m.shared_ms}
+                for m in moving
+            ],
             "target_met": ok,
         }
         with open(args.json, "w", encoding="utf-8") as out:

@@ -32,3 +32,7 @@ async def test_tiny_run_reports_every_row() -> None:
     assert all(us > 0 for us in conversions.values())
     text, _ = cross_sdk.report(rows, conversions)
     assert "| memory | " + cross_sdk.SHARED in text
+    moving = await cross_sdk.measure_moving(4, ["memory"])
+    assert [m.backend for m in moving] == ["memory"]
+    assert moving[0].native_ms > 0 and moving[0].shared_ms > 0
+    assert "| memory | half by each SDK |" in cross_sdk.report_moving(moving)
