@@ -33,6 +33,32 @@ async def latest(
     return await store.read(session_id, stream=stream, limit=count)
 
 
+async def tail(
+    store: ConversationStore,
+    session_id: str,
+    *,
+    stream: str = DEFAULT_STREAM,
+    count: int = 10,
+    interval: float = DEFAULT_INTERVAL,
+) -> AsyncIterator[list[Record]]:
+    """The latest ``count`` records (one batch, maybe empty), then, as :func:`follow` yields
+    them, every record appended after that first read, none twice (``tail --follow``).
+
+    Where following starts is taken before the first read: a record appended between that
+    read and a later look at the stream's end would never be shown.
+    """
+    if interval <= 0:
+        raise ValueError("interval must be greater than zero")
+    end = await store.last_seq(session_id, stream=stream)
+    records = await latest(store, session_id, stream=stream, count=count)
+    yield records
+    after = records[-1].seq if records else end
+    async for batch in follow(
+        store, session_id, stream=stream, after=after, interval=interval, already=records
+    ):
+        yield batch
+
+
 async def follow(
     store: ConversationStore,
     session_id: str,

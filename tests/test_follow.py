@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sessions_plus.follow import follow
+from sessions_plus import MemoryStore, Record
+from sessions_plus.follow import follow, tail
 from tests.fixtures.factory import StoreFactory
 
 
@@ -34,5 +35,43 @@ async def test_follow_yields_each_new_record_once(store_factory: StoreFactory) -
         assert got == ["e", "f"]
         await store.append("s", ["g"])
         assert await next_batch(batches) == ["g"]  # never a record twice
+    finally:
+        await batches.aclose()
+
+
+class _RacedStore(MemoryStore):
+    """A store where another writer appends right after the first latest-N read returns."""
+
+    raced = False
+
+    async def read(self, session_id: str, **kwargs: Any) -> list[Record]:
+        records = await super().read(session_id, **kwargs)
+        if kwargs.get("limit") and not self.raced:
+            self.raced = True
+            await self.append(session_id, ["raced in"])
+        return records
+
+
+async def test_tail_shows_a_record_appended_right_after_its_first_read() -> None:
+    store = _RacedStore()
+    await store.append("s", ["before"])
+    batches = tail(store, "s", count=5, interval=0.05)
+    try:
+        assert await next_batch(batches) == ["before"]
+        assert await next_batch(batches) == ["raced in"]
+        await store.append("s", ["later"])
+        assert await next_batch(batches) == ["later"]
+    finally:
+        await batches.aclose()
+
+
+async def test_tail_without_latest_records_follows_from_the_end() -> None:
+    store = _RacedStore()
+    await store.append("s", ["old"])
+    batches = tail(store, "s", count=0, interval=0.05)
+    try:
+        assert await next_batch(batches) == []
+        await store.append("s", ["new"])
+        assert await next_batch(batches) == ["new"]
     finally:
         await batches.aclose()

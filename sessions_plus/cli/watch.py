@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..display import display
-from ..follow import DEFAULT_INTERVAL, follow, latest
+from ..follow import DEFAULT_INTERVAL, latest, tail
 from ..records import Record
 from ..store import DEFAULT_STREAM
 from .exchange import record_json
@@ -65,16 +65,11 @@ def tail_command(
         async with open_for_reading(url) as store:
             if not follow_:
                 await require(store, session_id)
-            records = await latest(store, session_id, stream=stream, count=lines)
-            _emit(out, records)
             if not follow_:
+                _emit(out, await latest(store, session_id, stream=stream, count=lines))
                 return
-            after = await store.last_seq(session_id, stream=stream)
-            if records:
-                after = max(after, records[-1].seq)
-            async for batch in follow(
-                store, session_id, stream=stream, after=after, interval=interval, already=records
-            ):
+            batches = tail(store, session_id, stream=stream, count=lines, interval=interval)
+            async for batch in batches:
                 _emit(out, batch)
 
     try:
