@@ -47,8 +47,7 @@ async def tail(
     Where following starts is taken before the first read: a record appended between that
     read and a later look at the stream's end would never be shown.
     """
-    if interval <= 0:
-        raise ValueError("interval must be greater than zero")
+    _check_interval(interval)
     end = await store.last_seq(session_id, stream=stream)
     records = await latest(store, session_id, stream=stream, count=count)
     yield records
@@ -75,8 +74,7 @@ async def follow(
     seen, or its last record is not the one seen there), the latest records (up to 100) not
     yielded yet are yielded and following goes on from the new end.
     """
-    if interval <= 0:
-        raise ValueError("interval must be greater than zero")
+    _check_interval(interval)
     seen = after
     known = _Known()
     known.keep_new(list(already))
@@ -100,6 +98,11 @@ async def follow(
             yield new
             continue
         await asyncio.sleep(interval)
+
+
+def _check_interval(interval: float) -> None:
+    if interval <= 0:
+        raise ValueError("interval must be greater than zero")
 
 
 class _Known:

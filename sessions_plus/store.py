@@ -218,10 +218,10 @@ class ConversationStore(Backend):
         ``after=first - 1 + k`` (``first`` from :meth:`info`; 1 for a stream never trimmed).
         An unknown or expired session reads as empty.
         """
-        if self._nothing_to_read(session_id, stream, limit, after, before, keep):
-            return []
-        raws = await self.read_log(LogRange(session_id, stream, limit, after, before, keep))
-        return self._decode_records(session_id, stream, raws)
+        raws = await self.read_raw(
+            session_id, stream=stream, limit=limit, after=after, before=before, keep=keep
+        )
+        return self.decode_raw(session_id, stream, raws)
 
     async def read_raw(
         self,
@@ -248,7 +248,7 @@ class ConversationStore(Backend):
         """Decode records :meth:`read_raw` returned, under the store's ``on_corrupt`` policy
         (a corrupt record raises :class:`CorruptRecordError` or is left out), as :meth:`read`
         does."""
-        return self._decode_records(session_id, stream, raws)
+        return decode_records(self.codec, self.on_corrupt, session_id, stream, raws)
 
     async def read_data(
         self,
@@ -293,7 +293,7 @@ class ConversationStore(Backend):
         raw = await self.pop_log(session_id, stream)
         if raw is None:
             return None
-        records = self._decode_records(session_id, stream, [raw])
+        records = self.decode_raw(session_id, stream, [raw])
         return records[0] if records else None
 
     async def replace(
@@ -563,9 +563,6 @@ class ConversationStore(Backend):
         check_session_id(session_id)
         check_name(stream, "stream")
         return selects_nothing(limit, after, before, keep)
-
-    def _decode_records(self, session_id: str, stream: str, raws: list[RawRecord]) -> list[Record]:
-        return decode_records(self.codec, self.on_corrupt, session_id, stream, raws)
 
     def _decode_payloads(
         self, session_id: str, stream: str, pairs: list[tuple[int, bytes]]

@@ -94,8 +94,7 @@ def unit_of(
     token = data if payload is None else payload
     found = units.get(key)
     if found is not None and found[0] == token:
-        unit = found[1]
-        return unit
+        return found[1]
     unit = to_unit(record, target, options, session_id)
     if unit.native or _renders_as_text(unit, target, options):
         _remember(units, key, token, unit)
