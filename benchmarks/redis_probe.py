@@ -43,6 +43,19 @@ def latency_p50(command: Command) -> dict[str, float]:
     return p50
 
 
+def io_events(command: Command) -> int:
+    """Read and write events the server processed (``INFO stats``: ``total_reads_processed``
+    + ``total_writes_processed``): about one of each per round trip of a client. Each costs
+    the server system calls and a wake-up, which no instruction count sees."""
+    text = command("INFO", "stats").decode()
+    total = 0
+    for line in text.splitlines():
+        match = re.match(r"total_(?:reads|writes)_processed:(\d+)", line)
+        if match:
+            total += int(match.group(1))
+    return total
+
+
 def process_cpu_seconds(pid: int) -> float:
     """CPU seconds the process used so far, all threads (ns precision where available)."""
     tasks = Path(f"/proc/{pid}/task")
@@ -67,6 +80,8 @@ class Sample:
     usec: dict[str, int] = field(default_factory=dict)
     p50: dict[str, float] = field(default_factory=dict)
     """Median latency per command (us), from the first probed server."""
+    events: int = 0
+    """Read and write events processed (see :func:`io_events`; the probe's own add ~2)."""
 
     def usec_of(self, commands: Iterable[str]) -> int:
         """Command time of ``commands`` (name the commands a client sends: a script's or a
@@ -103,6 +118,7 @@ class _Block:
     def __exit__(self, *exc: object) -> None:
         wall = time.perf_counter() - self._t0
         cpu = sum(process_cpu_seconds(pid) for _, pid in self.probe.servers) - self._cpu0
+        events = sum(io_events(command) for command, _ in self.probe.servers)
         calls: dict[str, int] = {}
         usec: dict[str, int] = {}
         for command, _ in self.probe.servers:
@@ -112,4 +128,4 @@ class _Block:
                 calls[name] = calls.get(name, 0) + n
                 usec[name] = usec.get(name, 0) + us
         p50 = latency_p50(self.probe.servers[0][0]) if self.probe.servers else {}
-        self.sample = Sample(wall, cpu, calls, usec, p50)
+        self.sample = Sample(wall, cpu, calls, usec, p50, events)

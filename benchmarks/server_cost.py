@@ -148,7 +148,7 @@ def implementations(client: Any, ttl: int | None, *, cluster: bool = False) -> l
     return impls
 
 
-def _turn(n: int) -> list[Any]:
+def turn(n: int) -> list[Any]:
     return [user_item(n), assistant_item(n)]
 
 
@@ -165,6 +165,8 @@ class OpCost:
     p50_us: float = 0.0
     """Median server time of the block's main command (INFO latencystats)."""
     client_cpu_us: float = 0.0
+    events: float = 0.0
+    """Server read + write events per operation (about two per round trip)."""
 
     @staticmethod
     def of(
@@ -178,6 +180,7 @@ class OpCost:
             statistics.median(latencies) * 1000,
             sample.p50.get(main, 0.0),
             client_cpu * 1e6 / n,
+            sample.events / n,
         )
 
 
@@ -199,13 +202,13 @@ async def per_operation(
     handles = [impl.open(f"{tag}-{i}") for i in range(sessions)]
     for n, handle in enumerate(handles):
         for k in range(10):
-            await handle.append(_turn(n * 100 + k))
+            await handle.append(turn(n * 100 + k))
     out: dict[str, OpCost] = {}
     with probe.measure() as block:
         lat, cpu = await _timed(ops, lambda i: handles[i % sessions].read())
     out["read latest 20"] = OpCost.of(block.sample, impl.commands, lat, cpu)
     with probe.measure() as block:
-        lat, cpu = await _timed(ops, lambda i: handles[i % sessions].append(_turn(i)))
+        lat, cpu = await _timed(ops, lambda i: handles[i % sessions].append(turn(i)))
     out["append 2 items"] = OpCost.of(block.sample, impl.commands, lat, cpu)
     with probe.measure() as block:
         lat, cpu = await _timed(ops, lambda i: handles[i % sessions].append([user_item(i)]))
@@ -233,7 +236,7 @@ async def saturation(
     """``conversations`` tasks doing turns on their own sessions for ``seconds``."""
     handles = [impl.open(f"{tag}-{i}") for i in range(conversations)]
     for n, handle in enumerate(handles):
-        await handle.append(_turn(n))
+        await handle.append(turn(n))
     done = [0] * conversations
     deadline = time.perf_counter() + seconds
 
@@ -241,7 +244,7 @@ async def saturation(
         handle = handles[index]
         while time.perf_counter() < deadline:
             await handle.read()
-            await handle.append(_turn(done[index]))
+            await handle.append(turn(done[index]))
             done[index] += 1
 
     cpu = time.process_time()
@@ -319,9 +322,9 @@ def render(results: dict[str, Any]) -> str:
     lines = ["## Per operation (one at a time; medians over rounds, +- spread)", ""]
     lines.append(
         "| implementation | operation | command us/op | main command p50 us "
-        "| server CPU us/op | client CPU us/op | latency p50 ms |"
+        "| server CPU us/op | server I/O events/op | client CPU us/op | latency p50 ms |"
     )
-    lines.append("|---|---|--:|--:|--:|--:|--:|")
+    lines.append("|---|---|--:|--:|--:|--:|--:|--:|")
     per_op: dict[str, dict[str, list[OpCost]]] = results["per_op"]
     med: dict[tuple[str, str], OpCost] = {}
     for name, ops in per_op.items():
@@ -331,10 +334,11 @@ def render(results: dict[str, Any]) -> str:
             lat, lat_s = _median_spread([c.latency_ms for c in costs])
             p50, p50_s = _median_spread([c.p50_us for c in costs])
             ccpu, ccpu_s = _median_spread([c.client_cpu_us for c in costs])
-            med[(name, op)] = OpCost(cmd, cpu, lat, p50, ccpu)
+            events = statistics.median(c.events for c in costs)
+            med[(name, op)] = OpCost(cmd, cpu, lat, p50, ccpu, events)
             lines.append(
                 f"| {name} | {op} | {cmd:.1f} +-{cmd_s:.1f} | {p50:.1f} +-{p50_s:.1f} "
-                f"| {cpu:.1f} +-{cpu_s:.1f} | {ccpu:.0f} +-{ccpu_s:.0f} "
+                f"| {cpu:.1f} +-{cpu_s:.1f} | {events:.1f} | {ccpu:.0f} +-{ccpu_s:.0f} "
                 f"| {lat:.3f} +-{lat_s:.3f} |"
             )
     lines.append("")

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Self
 
@@ -103,15 +104,19 @@ def command(port: int, *args: str, timeout: float = 2.0) -> bytes:
 class _Process:
     """One redis-server process on a fixed port, restartable."""
 
-    def __init__(self, port: int, workdir: Path, extra: list[str]) -> None:
+    def __init__(
+        self, port: int, workdir: Path, extra: list[str], wrapper: Sequence[str] = ()
+    ) -> None:
         self.port = port
         self.workdir = workdir
         self.extra = extra
+        self.wrapper = list(wrapper)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         args = [
+            *self.wrapper,
             redis_server_binary(),
             "--port", str(self.port),
             "--bind", HOST,
@@ -163,11 +168,12 @@ class RedisServer(Launcher):
     a restarted server is empty, script cache included.
     """
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, wrapper: Sequence[str] = ()) -> None:
+        """``wrapper``: a command the server runs under (benchmarks run it under valgrind)."""
         self.host = HOST
         self.port = port or free_port()
         self._tmp = tempfile.TemporaryDirectory(prefix="sessions-plus-redis-")
-        self._proc = _Process(self.port, Path(self._tmp.name), [])
+        self._proc = _Process(self.port, Path(self._tmp.name), [], wrapper)
 
     @property
     def url(self) -> str:

@@ -218,3 +218,28 @@ async def test_the_strict_keys_check_fails_a_call_on_an_undeclared_key(
     finally:
         await client.execute_command("FUNCTION", "DELETE", library.name)
         await client.aclose()
+
+
+async def test_the_stored_time_is_the_servers_time_in_milliseconds(
+    redis_server: RedisServer,
+) -> None:
+    """Scripts build the stored ms from TIME's strings without a number (lib/session.lua):
+    every microsecond count, padded or not, gives the same digits as the arithmetic."""
+    import redis.asyncio as aioredis
+
+    from sessions_plus.backends.redis.scripts import load_library
+
+    library = load_library(b"-- the time probe")
+    name = library["info"].function.replace("_info", "_ms_of")
+    probe = b"\nREGISTER('ms_of', function(keys, argv)\n  return ms_of(argv[1], argv[2])\nend)\n"
+    client = aioredis.Redis.from_url(redis_server.url)
+    try:
+        await client.execute_command("FUNCTION", "LOAD", "REPLACE", library.code + probe)
+        for seconds, micros in [(1764680000, 0), (1764680000, 7), (1764680001, 999),
+                                (1764680001, 1000), (1764680002, 45678), (1764680002, 123456),
+                                (1764680003, 999999), (0, 5000)]:  # fmt: skip
+            got = await client.fcall(name, 0, str(seconds), str(micros))
+            assert int(got) == seconds * 1000 + micros // 1000, (seconds, micros)
+    finally:
+        await client.execute_command("FUNCTION", "DELETE", library.name)
+        await client.aclose()

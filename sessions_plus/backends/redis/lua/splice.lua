@@ -33,7 +33,8 @@ register('splice', function()
     end
     return {-1, last}
   end
-  local done = claim(TOKEN, start .. ' ' .. (LIVE and 0 or 1))
+  local start_s = start .. ''
+  local done = claim(TOKEN, start_s .. (LIVE and ' 0' or ' 1'))
   if done then
     return splice_again(done)
   end
@@ -50,11 +51,14 @@ register('splice', function()
   end
   local total = #ARGV - A - 4
   local newlast = start - 1 + total
+  local last_s = nil
   if total > 0 then
-    local pre = ' ' .. now() .. ' ' .. HDR .. '\n'
-    local values = {}
-    for j = 1, total do
-      values[j] = (start + j - 1) .. pre .. ARGV[A + 4 + j]
+    local pre = ' ' .. now_s() .. ' ' .. HDR .. '\n'
+    local values = {start_s .. pre .. ARGV[A + 5]}
+    last_s = start_s
+    for j = 2, total do
+      last_s = (start + j - 1) .. ''
+      values[j] = last_s .. pre .. ARGV[A + 4 + j]
     end
     len = push_all(key, values)
     if MAX ~= '' and len > tonumber(MAX) then
@@ -62,7 +66,7 @@ register('splice', function()
       rcall('LTRIM', key, -len, -1)
     end
   end
-  set_range(1, newlast - len + 1, newlast)
+  set_range(1, newlast - len + 1, newlast, last_s)
   local created, hint = finish_write()
   return {start, created, hint}
 end)

@@ -25,11 +25,12 @@ local function claim(token, result)
   if token == '' then
     return nil
   end
-  if rcall('HSETNX', TOK, token, (W + 1) .. ' ' .. result) == 0 then
+  local w = (W + 1) .. ''
+  if rcall('HSETNX', TOK, token, w .. ' ' .. result) == 0 then
     return replayed(token)
   end
   W = W + 1
-  setf('w', W)
+  setf('w', w)
   if TOK_EXPIRES < now() + 60000 then
     rcall('PEXPIRE', TOK, REPLAY_TTL)
     setf('e', now() + REPLAY_TTL)

@@ -18,7 +18,7 @@ local META, DOCS, TOK, TTL, SID, NS, IDX, EXP, A
 -- Per declared stream i (1..NS only: entries past NS are left over from earlier calls): its
 -- name, log key, last and first seq. The tables are reused from call to call.
 local STREAMS, LOGS, LAST, FIRST, EXTRA = {}, {}, {}, {}, {}
-local NOW, LIVE, LEGACY, CREATED_AT, N, X
+local NOW, NOW_S, LIVE, LEGACY, CREATED_AT, N, X
 local HAS_DOCS -- meta field d: the session ever had a document (its docs key may exist)
 local SET, DEL = {}, {} -- meta fields to set and delete (lib/write.lua), reused
 local NSET, NDEL, CREATED, EXPIRY_HINT, W, TOK_EXPIRES -- see lib/write.lua, lib/replay.lua
@@ -29,21 +29,40 @@ local EXPIRY_SLACK = 1000 -- ms an expiry index score may lag behind the real ex
 -- Read this call's keys and arguments (the calling convention above) and reset the state.
 local function begin()
   META, DOCS, TOK = KEYS[1], KEYS[2], KEYS[3]
-  TTL, SID, NS = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+  -- (a number from a string costs about as much as a Redis command inside a script: the
+  -- common values are taken without one)
+  TTL = ARGV[1] == '0' and 0 or tonumber(ARGV[1])
+  SID = ARGV[2]
+  NS = ARGV[3] == '1' and 1 or tonumber(ARGV[3])
   for i = 1, NS do
     STREAMS[i] = ARGV[3 + i]
     LOGS[i] = KEYS[3 + i]
   end
   IDX, EXP = KEYS[4 + NS], KEYS[5 + NS] -- nil on a cluster
   A = 4 + NS -- ARGV index of the script's first own argument
-  NOW, LIVE, LEGACY, CREATED_AT, N, X, HAS_DOCS = nil, false, false, nil, 0, nil, false
+  NOW, NOW_S, LIVE, LEGACY, CREATED_AT, N, X, HAS_DOCS = nil, nil, false, false, nil, 0, nil, false
   NSET, NDEL, CREATED, EXPIRY_HINT, W, TOK_EXPIRES = 0, 0, 0, 0, 0, 0
 end
 
+-- The server's time in ms, as the decimal string that is stored, built from TIME's seconds
+-- and microseconds without a number (Lua formats a number with sprintf: in a script that
+-- costs about as much as a Redis command) ...
+local function ms_of(seconds, micros)
+  return seconds .. string.sub('00000' .. micros, -6, -4)
+end
+
+local function now_s()
+  if not NOW_S then
+    local t = rcall('TIME')
+    NOW_S = ms_of(t[1], t[2])
+  end
+  return NOW_S
+end
+
+-- ... and as a number, for arithmetic.
 local function now()
   if not NOW then
-    local t = rcall('TIME')
-    NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    NOW = tonumber(now_s())
   end
   return NOW
 end
@@ -69,14 +88,16 @@ local function load(extra)
   LIVE = got[1] ~= false
   CREATED_AT = got[1]
   LEGACY = LIVE and got[2] == false
-  N = tonumber(got[2] or '0')
-  X = tonumber(got[3] or '')
-  W = tonumber(got[4] or '0')
-  TOK_EXPIRES = tonumber(got[5] or '0')
+  -- (absent fields are not converted: see begin)
+  N = got[2] and tonumber(got[2]) or 0
+  X = got[3] and tonumber(got[3]) or nil
+  W = got[4] and tonumber(got[4]) or 0
+  TOK_EXPIRES = got[5] and tonumber(got[5]) or 0
   HAS_DOCS = got[6] ~= false
   for i = 1, NS do
-    LAST[i] = tonumber(got[5 + 2 * i] or '0')
-    FIRST[i] = tonumber(got[6 + 2 * i] or '1')
+    local l, f = got[5 + 2 * i], got[6 + 2 * i]
+    LAST[i] = l and tonumber(l) or 0
+    FIRST[i] = f and tonumber(f) or 1
   end
   for i = 1, #extra do
     EXTRA[i] = got[6 + 2 * NS + i]

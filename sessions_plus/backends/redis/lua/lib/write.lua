@@ -15,8 +15,9 @@ local function delf(field)
 end
 
 -- Record a stream's new range: first..last (first == last + 1: empty). A stream whose last
--- seq is 0 is forgotten (its next append starts at 1).
-local function set_range(i, first, last)
+-- seq is 0 is forgotten (its next append starts at 1). last_s: last as a string, when the
+-- caller has it already (see now_s).
+local function set_range(i, first, last, last_s)
   local s = STREAMS[i]
   if last == 0 then
     if LAST[i] > 0 then
@@ -30,7 +31,7 @@ local function set_range(i, first, last)
       N = N + 1
       setf('n', N)
     end
-    setf('l:' .. s, last)
+    setf('l:' .. s, last_s or last)
     if first == 1 then
       if FIRST[i] ~= 1 then
         delf('f:' .. s)
@@ -62,13 +63,13 @@ local function begin_write()
       stale[#stale + 1] = LOGS[i]
     end
     rcall('DEL', unpack(stale))
-    setf('created', now())
+    setf('created', now_s())
     setf('n', N)
     if IDX then
       rcall('ZADD', IDX, 0, SID)
     end
   end
-  setf('updated', now())
+  setf('updated', now_s())
 end
 
 -- Start a write that replaces the whole session (fork, restore): drop every key of a live
