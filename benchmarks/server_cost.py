@@ -375,22 +375,37 @@ def render(results: dict[str, Any]) -> str:
     for title, key in (("one redis-server", "saturation"), ("3-master cluster", "cluster")):
         lines += ["", f"## Saturation: 64 conversations, {title}", ""]
         lines.append(
-            "| implementation | turns/s | server CPU % | client CPU us/turn | lost | turns |"
+            "| implementation | turns/s | server CPU % | server CPU us/turn "
+            "| client CPU us/turn | lost | turns |"
         )
-        lines.append("|---|--:|--:|--:|--:|--:|")
+        lines.append("|---|--:|--:|--:|--:|--:|--:|")
         tps: dict[str, float] = {}
+        per_turn: dict[str, float] = {}
         for name, runs in results[key].items():
             t, t_s = _median_spread([s.turns_per_s for s in runs])
             c, c_s = _median_spread([s.server_cpu_pct for s in runs])
             tps[name] = t
+            per_turn[name] = statistics.median(_server_us_per_turn(s) for s in runs)
             lost = sum(s.lost for s in runs)
             turns = sum(s.turns for s in runs)
             client = statistics.median(s.client_cpu_us for s in runs)
-            lines.append(f"| {name} | {t:,.0f} +-{t_s:,.0f} | {c:.0f} +-{c_s:.0f} "
-                         f"| {client:,.0f} | {lost} | {turns:,} |")  # fmt: skip
+            lines.append(
+                f"| {name} | {t:,.0f} +-{t_s:,.0f} | {c:.0f} +-{c_s:.0f} "
+                f"| {per_turn[name]:.1f} | {client:,.0f} | {lost} | {turns:,} |"
+            )
         if sdk in tps:
             lines.append(f"\nturns/s: **{tps[ours] / tps[sdk]:.2f}x the SDK** (target >= 2)")
+            lines.append(
+                f"\nserver CPU per turn under this load: ours {per_turn[ours]:.1f} us, the SDK "
+                f"{per_turn[sdk]:.1f} us: **{per_turn[ours] / per_turn[sdk]:.2f}x** (one "
+                "wake-up of the server serves several clients' requests here)"
+            )
     return "\n".join(lines)
+
+
+def _server_us_per_turn(run: Saturation) -> float:
+    """The server's CPU per turn during a saturation run (us)."""
+    return run.server_cpu_pct * 1e4 / run.turns_per_s if run.turns_per_s else 0.0
 
 
 def _rounds(ops: dict[str, list[OpCost]]) -> list[dict[str, OpCost]]:

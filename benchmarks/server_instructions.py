@@ -75,16 +75,17 @@ class Callgrind:
             await call(i)
         self._control("-d")
         events = io_events(self.command)
-        dumps = sorted(self.folder.glob(f"cg.{self.pid}.*"), key=lambda p: p.stat().st_mtime)
-        text = dumps[-1].read_text(errors="replace")
+        # callgrind numbers its dumps cg.<pid>.1, .2, ...: the newest is this block's
+        dump = max(self.folder.glob(f"cg.{self.pid}.*"), key=lambda p: int(p.suffix[1:]))
+        text = dump.read_text(errors="replace")
         match = re.search(r"^(?:summary|totals):\s*(\d+)", text, re.MULTILINE)
         if match is None:
-            raise RuntimeError(f"no instruction count in {dumps[-1]}")
+            raise RuntimeError(f"no instruction count in {dump}")
         return Count(int(match.group(1)) / ops, events / ops)
 
 
 async def per_operation(meter: Callgrind, impl: Impl, tag: str, ops: int) -> dict[str, Count]:
-    """The workloads of ``server_cost.per_operation`` on ``sessions`` sessions of 20+ items."""
+    """The workloads of ``server_cost.per_operation``, on 20 sessions of 20+ items."""
     sessions = 20
     handles = [impl.open(f"{tag}-{i}") for i in range(sessions)]
     for n, handle in enumerate(handles):

@@ -6,8 +6,16 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
 from sessions_plus import DynamoDBStore
-from sessions_plus.backends.dynamodb.index import EXPIRY_SHARDS, bucket_seconds, expiry_attributes
+from sessions_plus.backends.dynamodb import purge
+from sessions_plus.backends.dynamodb.index import (
+    BY_EXPIRY,
+    EXPIRY_SHARDS,
+    bucket_seconds,
+    expiry_attributes,
+)
 from tests.backends.dynamodb.helpers import Requests
 from tests.fixtures.factory import StoreFactory
 
@@ -67,6 +75,36 @@ async def test_purge_reads_only_the_expired(dynamodb_store_factory: StoreFactory
     assert sum(keys) == 12, "only the expired sessions' meta items were read"
     assert await short.purge_expired() == 0
     assert len((await long.list_sessions(prefix="live-")).sessions) == 40
+
+
+async def test_purge_walks_the_expiry_index_a_page_at_a_time(
+    dynamodb_store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of at most PAGE entries per shard (memory stays bounded): every expired session
+    is purged across many pages, each counted once, while the pages' entries are deleted."""
+    monkeypatch.setattr(purge, "PAGE", 2)
+    short: DynamoDBStore = dynamodb_store_factory(ttl=0.5)  # type: ignore[assignment]
+    long: DynamoDBStore = dynamodb_store_factory(ttl=3600)  # type: ignore[assignment]
+    await asyncio.gather(*(short.append(f"old-{n}", ["x"] * 2) for n in range(30)))
+    await asyncio.gather(*(long.append(f"live-{n}", ["x"]) for n in range(5)))
+    await asyncio.sleep(0.8)
+    client = await short.get_client()
+    limits: list[object] = []
+
+    def record_limit(params: dict, **kwargs: object) -> None:  # type: ignore[type-arg]
+        if params.get("IndexName") == BY_EXPIRY:
+            limits.append(params.get("Limit"))
+
+    client.meta.events.register("before-parameter-build.dynamodb.Query", record_limit)
+    assert await short.purge_expired() == 30
+    assert limits and set(limits) == {2}
+    assert len(limits) >= 30 // 2, "many pages, not one"
+    assert await short.purge_expired() == 0
+    assert [i.session_id for i in (await long.list_sessions()).sessions] == [
+        f"live-{n}" for n in range(5)
+    ]
+    for n in range(30):
+        assert await short.info(f"old-{n}") is None
 
 
 def test_expiry_buckets_are_lower_bounds_that_rarely_move() -> None:
