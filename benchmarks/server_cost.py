@@ -28,7 +28,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from integrations.redis.servers import RedisCluster, RedisServer
 
@@ -39,6 +39,8 @@ SDK_COMMANDS = frozenset({"watch", "unwatch", "type", "time", "multi", "exec", "
 """What the SDK's RedisSession sends (its queued commands run inside EXEC)."""
 OUR_COMMANDS = frozenset({"fcall", "evalsha", "eval", "lrange", "zadd", "zrem"})
 FLOOR_COMMANDS = frozenset({"rpush", "lrange"})
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -195,29 +197,43 @@ async def _timed(ops: int, call: Callable[[int], Awaitable[Any]]) -> tuple[list[
     return latencies, time.process_time() - cpu
 
 
-async def per_operation(
-    probe: Probe, impl: Impl, tag: str, ops: int, sessions: int = 50
-) -> dict[str, OpCost]:
-    """Latest-20 reads then 2-item appends over ``sessions`` sessions of 20+ items."""
+async def each_operation(
+    impl: Impl,
+    tag: str,
+    ops: int,
+    measure: Callable[[int, Callable[[int], Awaitable[Any]]], Awaitable[T]],
+    sessions: int = 50,
+) -> dict[str, T]:
+    """Latest-20 reads, 2-item appends and 1-item appends over ``sessions`` sessions of 20+
+    items, each block of ``ops`` calls measured by ``measure(ops, call)``."""
     handles = [impl.open(f"{tag}-{i}") for i in range(sessions)]
     for n, handle in enumerate(handles):
         for k in range(10):
             await handle.append(turn(n * 100 + k))
-    out: dict[str, OpCost] = {}
-    with probe.measure() as block:
-        lat, cpu = await _timed(ops, lambda i: handles[i % sessions].read())
-    out["read latest 20"] = OpCost.of(block.sample, impl.commands, lat, cpu)
-    with probe.measure() as block:
-        lat, cpu = await _timed(ops, lambda i: handles[i % sessions].append(turn(i)))
-    out["append 2 items"] = OpCost.of(block.sample, impl.commands, lat, cpu)
-    with probe.measure() as block:
-        lat, cpu = await _timed(ops, lambda i: handles[i % sessions].append([user_item(i)]))
-    out["append 1 item"] = OpCost.of(block.sample, impl.commands, lat, cpu)
+    workloads: dict[str, Callable[[int], Awaitable[Any]]] = {
+        "read latest 20": lambda i: handles[i % sessions].read(),
+        "append 2 items": lambda i: handles[i % sessions].append(turn(i)),
+        "append 1 item": lambda i: handles[i % sessions].append([user_item(i)]),
+    }
+    out = {op: await measure(ops, call) for op, call in workloads.items()}
     for handle in handles:
         close = getattr(getattr(handle, "session", None), "close", None)
         if close is not None:
             await close()
     return out
+
+
+async def per_operation(
+    probe: Probe, impl: Impl, tag: str, ops: int, sessions: int = 50
+) -> dict[str, OpCost]:
+    """The workloads of :func:`each_operation`: server cost and client latency per block."""
+
+    async def measure(n: int, call: Callable[[int], Awaitable[Any]]) -> OpCost:
+        with probe.measure() as block:
+            lat, cpu = await _timed(n, call)
+        return OpCost.of(block.sample, impl.commands, lat, cpu)
+
+    return await each_operation(impl, tag, ops, measure, sessions)
 
 
 @dataclass
@@ -265,8 +281,22 @@ async def saturation(
 # ---------------------------------------------------------------------------- the run
 
 
-def _median_spread(values: Sequence[float]) -> tuple[float, float]:
+def median_spread(values: Sequence[float]) -> tuple[float, float]:
+    """The median of ``values`` and their spread (max - min)."""
     return statistics.median(values), max(values) - min(values)
+
+
+def rotated(impls: Sequence[Impl], r: int) -> list[Impl]:
+    """Round ``r``'s order: every implementation goes first in turn (drift hits all alike)."""
+    k = r % len(impls)
+    return [*impls[k:], *impls[:k]]
+
+
+async def close_all(impls: Sequence[Impl]) -> None:
+    """Run every implementation's closers."""
+    for impl in impls:
+        for close in impl.closers:
+            await close()
 
 
 async def run(rounds: int, ops: int, seconds: float, ttl: int | None) -> dict[str, Any]:
@@ -281,22 +311,20 @@ async def run(rounds: int, ops: int, seconds: float, ttl: int | None) -> dict[st
         impls = implementations(client, ttl)
         per_op: dict[str, dict[str, list[OpCost]]] = {}
         for r in range(rounds):
-            for impl in impls[r % len(impls) :] + impls[: r % len(impls)]:
+            for impl in rotated(impls, r):
                 costs = await per_operation(probe, impl, f"op{r}", ops)
                 for op, cost in costs.items():
                     per_op.setdefault(impl.name, {}).setdefault(op, []).append(cost)
         results["per_op"] = per_op
         sat: dict[str, list[Saturation]] = {}
         for r in range(rounds):
-            for impl in impls[r % len(impls) :] + impls[: r % len(impls)]:
+            for impl in rotated(impls, r):
                 if impl.name == "sessions_plus.RedisStore":
                     continue
                 got = await saturation(probe, impl, f"sat{r}", 64, seconds)
                 sat.setdefault(impl.name, []).append(got)
         results["saturation"] = sat
-        for impl in impls:
-            for close in impl.closers:
-                await close()
+        await close_all(impls)
         await client.aclose()
     with RedisCluster() as cluster:
         probe = Probe([(lambda *a, p=p: cluster.command(p, *a), pid)
@@ -307,13 +335,11 @@ async def run(rounds: int, ops: int, seconds: float, ttl: int | None) -> dict[st
         impls = [i for i in impls if i.name != "sessions_plus.RedisStore"]
         csat: dict[str, list[Saturation]] = {}
         for r in range(rounds):
-            for impl in impls[r % len(impls) :] + impls[: r % len(impls)]:
+            for impl in rotated(impls, r):
                 got = await saturation(probe, impl, f"csat{r}", 64, seconds)
                 csat.setdefault(impl.name, []).append(got)
         results["cluster"] = csat
-        for impl in impls:
-            for close in impl.closers:
-                await close()
+        await close_all(impls)
         await client.aclose()
     return results
 
@@ -329,11 +355,11 @@ def render(results: dict[str, Any]) -> str:
     med: dict[tuple[str, str], OpCost] = {}
     for name, ops in per_op.items():
         for op, costs in ops.items():
-            cmd, cmd_s = _median_spread([c.command_us for c in costs])
-            cpu, cpu_s = _median_spread([c.cpu_us for c in costs])
-            lat, lat_s = _median_spread([c.latency_ms for c in costs])
-            p50, p50_s = _median_spread([c.p50_us for c in costs])
-            ccpu, ccpu_s = _median_spread([c.client_cpu_us for c in costs])
+            cmd, cmd_s = median_spread([c.command_us for c in costs])
+            cpu, cpu_s = median_spread([c.cpu_us for c in costs])
+            lat, lat_s = median_spread([c.latency_ms for c in costs])
+            p50, p50_s = median_spread([c.p50_us for c in costs])
+            ccpu, ccpu_s = median_spread([c.client_cpu_us for c in costs])
             events = statistics.median(c.events for c in costs)
             med[(name, op)] = OpCost(cmd, cpu, lat, p50, ccpu, events)
             lines.append(
@@ -382,8 +408,8 @@ def render(results: dict[str, Any]) -> str:
         tps: dict[str, float] = {}
         per_turn: dict[str, float] = {}
         for name, runs in results[key].items():
-            t, t_s = _median_spread([s.turns_per_s for s in runs])
-            c, c_s = _median_spread([s.server_cpu_pct for s in runs])
+            t, t_s = median_spread([s.turns_per_s for s in runs])
+            c, c_s = median_spread([s.server_cpu_pct for s in runs])
             tps[name] = t
             per_turn[name] = statistics.median(_server_us_per_turn(s) for s in runs)
             lost = sum(s.lost for s in runs)

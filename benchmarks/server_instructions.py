@@ -42,9 +42,8 @@ from typing import Any
 
 from integrations.redis.servers import RedisServer
 
-from .payloads import user_item
 from .redis_probe import Command, io_events
-from .server_cost import Impl, implementations, turn
+from .server_cost import close_all, each_operation, implementations, median_spread, rotated
 
 TURN = ("read latest 20", "append 2 items")
 TARGET = 0.7
@@ -84,27 +83,6 @@ class Callgrind:
         return Count(int(match.group(1)) / ops, events / ops)
 
 
-async def per_operation(meter: Callgrind, impl: Impl, tag: str, ops: int) -> dict[str, Count]:
-    """The workloads of ``server_cost.per_operation``, on 20 sessions of 20+ items."""
-    sessions = 20
-    handles = [impl.open(f"{tag}-{i}") for i in range(sessions)]
-    for n, handle in enumerate(handles):
-        for k in range(10):
-            await handle.append(turn(n * 100 + k))
-    out = {
-        "read latest 20": await meter.count(ops, lambda i: handles[i % sessions].read()),
-        "append 2 items": await meter.count(ops, lambda i: handles[i % sessions].append(turn(i))),
-        "append 1 item": await meter.count(
-            ops, lambda i: handles[i % sessions].append([user_item(i)])
-        ),
-    }
-    for handle in handles:
-        close = getattr(getattr(handle, "session", None), "close", None)
-        if close is not None:
-            await close()
-    return out
-
-
 async def run(rounds: int, ops: int) -> dict[str, dict[str, list[Count]]]:
     import redis.asyncio as aioredis
 
@@ -127,19 +105,13 @@ async def run(rounds: int, ops: int) -> dict[str, dict[str, list[Count]]]:
                 i for i in implementations(client, None) if i.name != "sessions_plus.RedisStore"
             ]
             for r in range(rounds):
-                for impl in impls[r % len(impls) :] + impls[: r % len(impls)]:
-                    for op, count in (await per_operation(meter, impl, f"i{r}", ops)).items():
+                for impl in rotated(impls, r):
+                    counts = await each_operation(impl, f"i{r}", ops, meter.count, sessions=20)
+                    for op, count in counts.items():
                         results.setdefault(impl.name, {}).setdefault(op, []).append(count)
-            for impl in impls:
-                for close in impl.closers:
-                    await close()
+            await close_all(impls)
             await client.aclose()
     return results
-
-
-def _median(counts: Sequence[Count], attr: str) -> tuple[float, float]:
-    values = [getattr(c, attr) for c in counts]
-    return statistics.median(values), max(values) - min(values)
 
 
 def render(results: dict[str, dict[str, list[Count]]]) -> str:
@@ -150,8 +122,8 @@ def render(results: dict[str, dict[str, list[Count]]]) -> str:
     med: dict[tuple[str, str], Count] = {}
     for name, ops in results.items():
         for op, counts in ops.items():
-            instructions, spread = _median(counts, "instructions")
-            events, _ = _median(counts, "events")
+            instructions, spread = median_spread([c.instructions for c in counts])
+            events = statistics.median(c.events for c in counts)
             med[(name, op)] = Count(instructions, events)
             lines.append(
                 f"| {name} | {op} | {instructions:,.0f} (+-{spread:,.0f}) | {events:.2f} |"
